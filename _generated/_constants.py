@@ -1,0 +1,58 @@
+"""Every default of the SDK, named in one place.
+
+Change behaviour per client through :class:`~_generated.configuration.Configuration`
+or per call through the ``_request_timeout``/``_retries``/``_deadline`` keyword
+arguments; these constants are only what you get when you say nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = [
+    "DEFAULT_BACKOFF_INITIAL",
+    "DEFAULT_BACKOFF_JITTER",
+    "DEFAULT_BACKOFF_MAX",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_HOST",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_MAX_RETRY_AFTER",
+    "DEFAULT_POOL_MAXSIZE",
+    "DEFAULT_READ_TIMEOUT",
+    "DEFAULT_REDIRECTS",
+    "ERROR_BODY_EXCERPT",
+    "LOGGER_NAME",
+    "RETRY_STATUSES",
+    "USER_AGENT",
+]
+
+from _generated._version import __version__
+
+#: Host used when ``Configuration(host=...)`` is not given (same as the generated client).
+DEFAULT_HOST: Final = "http://localhost"
+#: Seconds to wait for a TCP (and TLS) connection to be established, per attempt.
+DEFAULT_CONNECT_TIMEOUT: Final = 5.0
+#: Seconds to wait between bytes of the response, per attempt.
+DEFAULT_READ_TIMEOUT: Final = 60.0
+#: Retries after the first attempt (so at most 3 attempts by default).
+DEFAULT_MAX_RETRIES: Final = 2
+#: First backoff delay in seconds; doubles each retry.
+DEFAULT_BACKOFF_INITIAL: Final = 0.5
+#: Upper bound of one backoff delay in seconds.
+DEFAULT_BACKOFF_MAX: Final = 8.0
+#: Fraction of the delay removed at random (0.25: the delay is 75%..100% of nominal).
+DEFAULT_BACKOFF_JITTER: Final = 0.25
+#: A Retry-After longer than this (seconds) is not waited for: the call fails at once.
+DEFAULT_MAX_RETRY_AFTER: Final = 120.0
+#: HTTP statuses that are retried for this idempotent GET.
+RETRY_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
+#: Same-host redirects followed per call (Authorization is dropped on a cross-host redirect).
+DEFAULT_REDIRECTS: Final = 3
+#: Connections kept per host in the pool (the generated client's default).
+DEFAULT_POOL_MAXSIZE: Final = 4
+#: Characters of a bad response body kept in the exception.
+ERROR_BODY_EXCERPT: Final = 2048
+#: Logger the SDK writes to; Authorization values are redacted.
+LOGGER_NAME: Final = "_generated"
+#: User-Agent sent unless overridden.
+USER_AGENT: Final = f"genai-engine-usage-client/{__version__}/python"

@@ -1,0 +1,337 @@
+"""The SDK's exceptions: every failure of a call is one of these.
+
+::
+
+    OpenApiException                      base of everything the SDK raises
+    ├── ApiTypeError (TypeError)          an argument of the wrong type
+    ├── ApiValueError (ValueError)        an argument with a bad value
+    │   └── ApiArgumentError              ... also a pydantic ValidationError,
+    │                                         raised before any network traffic
+    ├── ApiKeyError (KeyError)
+    ├── ApiAttributeError (AttributeError)
+    └── ApiException                      the server or the network failed the call
+        ├── BadRequestException           400
+        ├── UnauthorizedException         401
+        ├── ForbiddenException            403
+        ├── NotFoundException             404
+        ├── ConflictException             409
+        ├── UnprocessableEntityException  422  (.data: HTTPValidationError)
+        ├── TooManyRequestsException      429  (.retry_after: seconds or None)
+        ├── ServiceException              5xx
+        ├── ApiConnectionError            status 0: refused, DNS, TLS, reset
+        │   └── ApiTimeoutError           connect or read timeout, or deadline
+        └── ResponseValidationError       a 2xx body that is not the documented JSON
+
+Lower-level errors (urllib3, ``json``, pydantic) never escape a call: they
+are translated at one boundary and chained as ``__cause__``. No message here
+ever contains the bearer token: only the server's response is quoted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn, Optional, Union
+
+import pydantic_core
+
+from _generated._constants import ERROR_BODY_EXCERPT
+
+__all__ = [
+    "ApiArgumentError",
+    "ApiAttributeError",
+    "ApiConnectionError",
+    "ApiException",
+    "ApiKeyError",
+    "ApiTimeoutError",
+    "ApiTypeError",
+    "ApiValueError",
+    "BadRequestException",
+    "ConflictException",
+    "ForbiddenException",
+    "NotFoundException",
+    "OpenApiException",
+    "ResponseValidationError",
+    "ServiceException",
+    "TooManyRequestsException",
+    "UnauthorizedException",
+    "UnprocessableEntityException",
+    "render_path",
+]
+
+PathToItem = Optional[Sequence[Union[str, int]]]
+
+
+class OpenApiException(Exception):
+    """Base class of every exception the SDK raises."""
+
+
+class ApiTypeError(OpenApiException, TypeError):
+    """Raised when an argument has the wrong type."""
+
+    def __init__(
+        self,
+        msg: str,
+        path_to_item: PathToItem = None,
+        valid_classes: Optional[tuple[type, ...]] = None,
+        key_type: Optional[bool] = None,
+    ) -> None:
+        self.path_to_item = path_to_item
+        self.valid_classes = valid_classes
+        self.key_type = key_type
+        full_msg = f"{msg} at {render_path(path_to_item)}" if path_to_item else msg
+        super().__init__(full_msg)
+
+
+class ApiValueError(OpenApiException, ValueError):
+    """Raised when an argument has a value the API does not accept."""
+
+    def __init__(self, msg: str, path_to_item: PathToItem = None) -> None:
+        self.path_to_item = path_to_item
+        full_msg = f"{msg} at {render_path(path_to_item)}" if path_to_item else msg
+        super().__init__(full_msg)
+
+
+class ApiAttributeError(OpenApiException, AttributeError):
+    """Raised when an attribute is missing."""
+
+    def __init__(self, msg: str, path_to_item: PathToItem = None) -> None:
+        self.path_to_item = path_to_item
+        full_msg = f"{msg} at {render_path(path_to_item)}" if path_to_item else msg
+        super().__init__(full_msg)
+
+
+class ApiKeyError(OpenApiException, KeyError):
+    """Raised when a key is missing."""
+
+    def __init__(self, msg: str, path_to_item: PathToItem = None) -> None:
+        self.path_to_item = path_to_item
+        full_msg = f"{msg} at {render_path(path_to_item)}" if path_to_item else msg
+        super().__init__(full_msg)
+
+
+class ApiArgumentError(ApiValueError, pydantic_core.ValidationError):  # type: ignore[misc]
+    """Raised before any network traffic when an operation argument is invalid.
+
+    It is an :class:`ApiValueError` (so a ``ValueError``) and also a pydantic
+    ``ValidationError``, which is what code written for the generated client
+    (``validate_call``) catches today. ``.argument`` names the argument.
+    """
+
+    argument: str
+    message: str
+
+    @classmethod
+    def for_argument(cls, argument: str, value: object, expected: str) -> ApiArgumentError:
+        """Build the error for ``argument``: what was given and what was expected."""
+        shown = _short_repr(value)
+        message = f"invalid argument {argument}={shown}: expected {expected}"
+        err = cls.from_exception_data(
+            "get_token_usage_api_v2_usage_tokens_get",
+            [
+                {
+                    "type": "value_error",
+                    "loc": (argument,),
+                    "input": value,
+                    "ctx": {"error": ValueError(message)},
+                }
+            ],
+        )
+        err.argument = argument
+        err.message = message
+        err.path_to_item = [argument]
+        return err
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class ApiException(OpenApiException):
+    """Raised when a call fails: an error status, the network, or a bad response.
+
+    ``status`` is the HTTP status (0 when no response arrived), ``reason`` its
+    phrase, ``body`` the response text, ``data`` the parsed error model when the
+    API documents one (422), and ``headers`` the response headers.
+    """
+
+    def __init__(
+        self,
+        status: Optional[int] = None,
+        reason: Optional[str] = None,
+        http_resp: Any = None,
+        *,
+        body: Optional[str] = None,
+        data: Any = None,
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.body = body
+        self.data = data
+        self.headers: Optional[Mapping[str, str]] = None
+
+        if http_resp is not None:
+            if self.status is None:
+                self.status = http_resp.status
+            if self.reason is None:
+                self.reason = http_resp.reason
+            if self.body is None:
+                raw = http_resp.data
+                self.body = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+            self.headers = http_resp.getheaders()
+        super().__init__(self.status, self.reason)
+
+    @classmethod
+    def from_response(
+        cls,
+        *,
+        http_resp: Any,
+        body: Optional[str],
+        data: Any,
+    ) -> NoReturn:
+        """Raise the subclass that matches ``http_resp.status``."""
+        exc_class = exception_class_for_status(http_resp.status)
+        raise exc_class(http_resp=http_resp, body=body, data=data)
+
+    def __str__(self) -> str:
+        error_message = f"({self.status})\nReason: {self.reason}\n"
+        if self.headers:
+            error_message += f"HTTP response headers: {dict(self.headers)}\n"
+        if self.body:
+            error_message += f"HTTP response body: {_excerpt(self.body)}\n"
+        if self.data is not None:
+            error_message += f"HTTP response data: {self.data}\n"
+        return error_message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status={self.status!r}, reason={self.reason!r})"
+
+
+class BadRequestException(ApiException):
+    """Raised when the server answers 400 Bad Request."""
+
+
+class UnauthorizedException(ApiException):
+    """Raised when the server answers 401: the bearer token is missing or wrong."""
+
+
+class ForbiddenException(ApiException):
+    """Raised when the server answers 403: the token may not read usage."""
+
+
+class NotFoundException(ApiException):
+    """Raised when the server answers 404: check the host and its path prefix."""
+
+
+class ConflictException(ApiException):
+    """Raised when the server answers 409 Conflict."""
+
+
+class UnprocessableEntityException(ApiException):
+    """Raised when the server answers 422; ``.data`` is the ``HTTPValidationError``."""
+
+
+class TooManyRequestsException(ApiException):
+    """Raised when the server answers 429 and retrying is not allowed or not worth it.
+
+    ``retry_after`` is the server's Retry-After in seconds (None when absent).
+    """
+
+    @property
+    def retry_after(self) -> Optional[float]:
+        from _generated.retry import parse_retry_after
+
+        return parse_retry_after(self.headers.get("Retry-After") if self.headers else None)
+
+
+class ServiceException(ApiException):
+    """Raised when the server answers with a 5xx status."""
+
+
+class ApiConnectionError(ApiException):
+    """Raised when no HTTP response arrived: refused, DNS, TLS or reset (``status`` 0)."""
+
+    def __init__(self, message: str, *, host: Optional[str] = None) -> None:
+        super().__init__(status=0, reason=message)
+        self.host = host
+
+    def __str__(self) -> str:
+        return self.reason or "connection error"
+
+
+class ApiTimeoutError(ApiConnectionError):
+    """Raised when connecting or reading timed out, or the call's deadline passed."""
+
+
+class ResponseValidationError(ApiException):
+    """Raised when a response is not the documented JSON: bad JSON, wrong type, wrong shape.
+
+    ``status`` and ``headers`` are the response's, ``body`` is a bounded excerpt
+    of it and ``detail`` says what did not match.
+    """
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        reason: Optional[str],
+        headers: Optional[Mapping[str, str]],
+        body: bytes,
+        detail: str,
+    ) -> None:
+        super().__init__(status=status, reason=reason, body=_excerpt_bytes(body))
+        self.headers = headers
+        self.detail = detail
+
+    def __str__(self) -> str:
+        content_type = self.headers.get("Content-Type") if self.headers else None
+        return (
+            f"invalid response (HTTP {self.status}, content type {content_type!r}): "
+            f"{self.detail}\nbody excerpt: {self.body!r}"
+        )
+
+
+_STATUS_CLASSES: dict[int, type[ApiException]] = {
+    400: BadRequestException,
+    401: UnauthorizedException,
+    403: ForbiddenException,
+    404: NotFoundException,
+    409: ConflictException,
+    422: UnprocessableEntityException,
+    429: TooManyRequestsException,
+}
+
+
+def exception_class_for_status(status: int) -> type[ApiException]:
+    """The ``ApiException`` subclass raised for an HTTP ``status``."""
+    if 500 <= status <= 599:
+        return ServiceException
+    return _STATUS_CLASSES.get(status, ApiException)
+
+
+def render_path(path_to_item: PathToItem) -> str:
+    """Render a path such as ``['a', 0]`` as ``['a'][0]``."""
+    result = ""
+    for pth in path_to_item or ():
+        result += f"[{pth}]" if isinstance(pth, int) else f"['{pth}']"
+    return result
+
+
+def _excerpt(text: str) -> str:
+    if len(text) <= ERROR_BODY_EXCERPT:
+        return text
+    return f"{text[:ERROR_BODY_EXCERPT]}... [{len(text) - ERROR_BODY_EXCERPT} more characters]"
+
+
+def _excerpt_bytes(body: bytes) -> str:
+    text = body[: ERROR_BODY_EXCERPT * 4].decode("utf-8", "replace")
+    if len(body) > ERROR_BODY_EXCERPT and len(text) > ERROR_BODY_EXCERPT:
+        return f"{text[:ERROR_BODY_EXCERPT]}... [{len(body)} bytes in all]"
+    return text
+
+
+def _short_repr(value: object) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
