@@ -109,7 +109,7 @@ class ApiKeyError(OpenApiException, KeyError):
         super().__init__(full_msg)
 
 
-class ApiArgumentError(ApiValueError, pydantic_core.ValidationError):  # type: ignore[misc]
+class ApiArgumentError(ApiValueError, pydantic_core.ValidationError):
     """Raised before any network traffic when an operation argument is invalid.
 
     It is an :class:`ApiValueError` (so a ``ValueError``) and also a pydantic
@@ -119,6 +119,10 @@ class ApiArgumentError(ApiValueError, pydantic_core.ValidationError):  # type: i
 
     argument: str
     message: str
+
+    def __init__(self, *args: Any) -> None:
+        # pydantic-core builds the instance in __new__ (from_exception_data); nothing to add.
+        Exception.__init__(self, *args)
 
     @classmethod
     def for_argument(cls, argument: str, value: object, expected: str) -> ApiArgumentError:
@@ -250,7 +254,13 @@ class ServiceException(ApiException):
 
 
 class ApiConnectionError(ApiException):
-    """Raised when no HTTP response arrived: refused, DNS, TLS or reset (``status`` 0)."""
+    """Raised when no HTTP response arrived: refused, DNS, TLS or reset (``status`` 0).
+
+    ``host`` is the scheme and address that failed; ``retryable`` is False for failures
+    that a retry cannot fix (a TLS certificate the client does not trust).
+    """
+
+    retryable: bool = True
 
     def __init__(self, message: str, *, host: Optional[str] = None) -> None:
         super().__init__(status=0, reason=message)
@@ -334,4 +344,3 @@ def _excerpt_bytes(body: bytes) -> str:
 def _short_repr(value: object) -> str:
     shown = repr(value)
     return shown if len(shown) <= 80 else shown[:77] + "..."
-

@@ -1,0 +1,136 @@
+"""Response parsing: one cached pydantic ``TypeAdapter`` per response type, fed the raw bytes.
+
+This is the single place where JSON and pydantic errors become
+:class:`~_generated.exceptions.ResponseValidationError`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import functools
+import re
+from collections.abc import Mapping
+from typing import Any, Optional
+
+import pydantic
+from pydantic import TypeAdapter
+
+from _generated.exceptions import ApiValueError, ResponseValidationError
+
+__all__ = ["adapter_for", "is_json_content_type", "parse_body", "resolve_type"]
+
+_NATIVE_TYPES: dict[str, Any] = {
+    "int": int,
+    "long": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "bytes": bytes,
+    "date": datetime.date,
+    "datetime": datetime.datetime,
+    "decimal": decimal.Decimal,
+    "object": Any,
+}
+_LIST = re.compile(r"^List\[(.+)\]$")
+_DICT = re.compile(r"^Dict\[([^,]+),\s*(.+)\]$")
+_MAX_ERRORS_SHOWN = 3
+
+
+def resolve_type(type_string: str) -> Any:
+    """The Python type a generated-client type string names, e.g. ``List[TokenUsageResponse]``."""
+    type_string = type_string.strip()
+    match = _LIST.match(type_string)
+    if match:
+        return list[resolve_type(match.group(1))]  # type: ignore[misc]
+    match = _DICT.match(type_string)
+    if match:
+        return dict[str, resolve_type(match.group(2))]  # type: ignore[misc]
+    if type_string in _NATIVE_TYPES:
+        return _NATIVE_TYPES[type_string]
+    from _generated import models
+
+    try:
+        return getattr(models, type_string)
+    except AttributeError:
+        raise ApiValueError(f"unknown response type {type_string!r}") from None
+
+
+@functools.lru_cache(maxsize=64)
+def adapter_for(type_string: str) -> TypeAdapter[Any]:
+    """The cached ``TypeAdapter`` for a type string."""
+    return TypeAdapter(resolve_type(type_string))
+
+
+def is_json_content_type(content_type: Optional[str]) -> bool:
+    """``application/json`` and ``application/<anything>+json``, any parameters."""
+    if not content_type:
+        return True  # an unlabelled body is tried as JSON
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def _charset(content_type: Optional[str]) -> str:
+    if content_type:
+        for param in content_type.split(";")[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "charset" and value.strip():
+                return value.strip().strip('"').lower()
+    return "utf-8"
+
+
+def parse_body(
+    raw: bytes,
+    type_string: str,
+    *,
+    status: int,
+    reason: Optional[str],
+    headers: Optional[Mapping[str, str]],
+) -> Any:
+    """Validate ``raw`` as ``type_string`` or raise ``ResponseValidationError``."""
+    content_type = headers.get("Content-Type") if headers else None
+    if not is_json_content_type(content_type):
+        raise ResponseValidationError(
+            status=status,
+            reason=reason,
+            headers=headers,
+            body=raw,
+            detail=f"expected a JSON body (application/json), got content type {content_type!r}",
+        )
+    adapter = adapter_for(type_string)
+    charset = _charset(content_type)
+    try:
+        if charset in ("utf-8", "utf8"):
+            return adapter.validate_json(raw)
+        return adapter.validate_json(raw.decode(charset))
+    except pydantic.ValidationError as exc:
+        raise ResponseValidationError(
+            status=status,
+            reason=reason,
+            headers=headers,
+            body=raw,
+            detail=_describe(exc, type_string),
+        ) from exc
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise ResponseValidationError(
+            status=status,
+            reason=reason,
+            headers=headers,
+            body=raw,
+            detail=f"cannot decode the body as {charset}: {exc}",
+        ) from exc
+
+
+def _describe(exc: pydantic.ValidationError, type_string: str) -> str:
+    errors = exc.errors(include_input=False, include_url=False)
+    if errors and errors[0]["type"] == "json_invalid":
+        return f"the body is not valid JSON ({errors[0]['msg']})"
+    shown = "; ".join(
+        f"{'.'.join(str(part) for part in err['loc']) or '(root)'}: {err['msg']}"
+        for err in errors[:_MAX_ERRORS_SHOWN]
+    )
+    more = len(errors) - _MAX_ERRORS_SHOWN
+    suffix = f"; and {more} more" if more > 0 else ""
+    return f"the body does not match {type_string}: {shown}{suffix}"

@@ -1,0 +1,571 @@
+"""``ApiClient``: serializes requests, sends them with the retry policy, and parses responses.
+
+The one request pipeline of the SDK lives here::
+
+    param_serialize()  ->  _send()  ->  response_deserialize()
+    (query, headers,       (attempts, backoff,     (status -> exception,
+     auth, URL)             Retry-After, deadline,   body -> models via one
+                            transport errors)        cached TypeAdapter)
+
+``UsageApi``'s three methods are views of it; ``call_api`` is ``_send`` without parsing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import ipaddress
+import json
+import threading
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from enum import Enum
+from types import TracebackType
+from typing import Any, ClassVar, Optional, Union
+from urllib.parse import quote, urlsplit
+
+from _generated import rest
+from _generated._constants import USER_AGENT
+from _generated._logging import logger, redacted_headers
+from _generated.api_response import ApiResponse
+from _generated.configuration import Configuration
+from _generated.exceptions import (
+    ApiConnectionError,
+    ApiException,
+    ApiTimeoutError,
+    ApiValueError,
+    ResponseValidationError,
+)
+from _generated.retry import RetryPolicy
+
+__all__ = ["ApiClient", "InsecureTokenWarning", "RequestSerialized", "format_datetime"]
+
+RequestSerialized = tuple[str, str, dict[str, str], Optional[str], list[tuple[str, Any]]]
+"""``(method, url, header_params, body, post_params)`` as ``param_serialize`` returns it."""
+
+_UNSET: Any = object()
+_FORBIDDEN_HEADER_CHARS = ("\r", "\n", "\0")
+
+
+class InsecureTokenWarning(UserWarning):
+    """Warned before a bearer token is sent over plain HTTP to a host that is not loopback."""
+
+
+def format_datetime(value: datetime.datetime) -> str:
+    """RFC 3339 with an explicit offset (``+01:00``); a naive datetime is taken as UTC."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    offset = value.utcoffset()
+    if offset is not None and offset.seconds % 60:
+        # RFC 3339 offsets have no seconds: say the same instant in UTC.
+        value = value.astimezone(datetime.timezone.utc)
+    return value.isoformat()
+
+
+class ApiClient:
+    """Sends requests for the API classes over one pooled urllib3 connection manager.
+
+    Thread-safe: share one client between threads. Use it as a context manager (or call
+    :meth:`close`) to release its connections.
+
+    :param configuration: defaults to ``Configuration.get_default()``.
+    :param header_name: name of a header sent with every request (with ``header_value``).
+    :param cookie: a ``Cookie`` header value sent with every request.
+    """
+
+    PRIMITIVE_TYPES: ClassVar[tuple[type, ...]] = (float, bool, bytes, str, int)
+    NATIVE_TYPES_MAPPING: ClassVar[dict[str, Any]] = {
+        "int": int,
+        "long": int,
+        "float": float,
+        "str": str,
+        "bool": bool,
+        "date": datetime.date,
+        "datetime": datetime.datetime,
+        "decimal": decimal.Decimal,
+        "object": object,
+    }
+    _default: ClassVar[Optional[ApiClient]] = None
+
+    def __init__(
+        self,
+        configuration: Optional[Configuration] = None,
+        header_name: Optional[str] = None,
+        header_value: Optional[str] = None,
+        cookie: Optional[str] = None,
+    ) -> None:
+        if configuration is None:
+            configuration = Configuration.get_default()
+        configuration.validate()
+        self.configuration = configuration
+        self.rest_client = rest.RESTClientObject(configuration)
+        self.default_headers: dict[str, str] = {}
+        if header_name is not None:
+            self.default_headers[header_name] = header_value or ""
+        self.cookie = cookie
+        self.user_agent = USER_AGENT
+        self.client_side_validation = configuration.client_side_validation
+        self._warned_hosts: set[str] = set()
+        self._warn_lock = threading.Lock()
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the pooled connections; the client opens new ones if used again."""
+        self.rest_client.clear()
+
+    def __repr__(self) -> str:
+        return f"ApiClient(host={self.configuration.host!r})"
+
+    @property
+    def user_agent(self) -> str:
+        """The ``User-Agent`` header sent with every request."""
+        return self.default_headers["User-Agent"]
+
+    @user_agent.setter
+    def user_agent(self, value: str) -> None:
+        self.default_headers["User-Agent"] = value
+
+    def set_default_header(self, header_name: str, header_value: str) -> None:
+        """Send ``header_name: header_value`` with every request."""
+        self.default_headers[header_name] = header_value
+
+    @classmethod
+    def get_default(cls) -> ApiClient:
+        """The process-wide default client (created on first use)."""
+        if cls._default is None:
+            cls._default = ApiClient()
+        return cls._default
+
+    @classmethod
+    def set_default(cls, default: Optional[ApiClient]) -> None:
+        """Set the process-wide default client."""
+        cls._default = default
+
+    # -- building a request -----------------------------------------------------------------
+
+    def param_serialize(
+        self,
+        method: str,
+        resource_path: str,
+        path_params: Optional[dict[str, Any]] = None,
+        query_params: Optional[list[tuple[str, Any]]] = None,
+        header_params: Optional[dict[str, Any]] = None,
+        body: Any = None,
+        post_params: Optional[list[tuple[str, Any]]] = None,
+        files: Optional[dict[str, Any]] = None,
+        auth_settings: Optional[Sequence[str]] = None,
+        collection_formats: Optional[dict[str, str]] = None,
+        _host: Optional[str] = None,
+        _request_auth: Optional[Mapping[str, Any]] = None,
+    ) -> RequestSerialized:
+        """Build ``(method, url, headers, body, post_params)`` for a request."""
+        headers: dict[str, Any] = dict(self.default_headers)
+        headers.update(header_params or {})
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        headers = {
+            name: str(value)
+            for name, value in self.parameters_to_tuples(
+                self.sanitize_for_serialization(headers), collection_formats
+            )
+        }
+
+        if path_params:
+            for name, value in self.parameters_to_tuples(
+                self.sanitize_for_serialization(path_params), collection_formats
+            ):
+                resource_path = resource_path.replace(
+                    "{" + name + "}",
+                    quote(str(value), safe=self.configuration.safe_chars_for_path_param),
+                )
+
+        post: list[tuple[str, Any]] = []
+        if post_params or files:
+            post = self.parameters_to_tuples(
+                self.sanitize_for_serialization(post_params or []), collection_formats
+            )
+            if files:
+                post.extend(self.files_parameters(files))
+
+        queries: list[tuple[str, Any]] = list(query_params or [])
+        self.update_params_for_auth(
+            headers,
+            queries,
+            auth_settings,
+            resource_path,
+            method,
+            body,
+            request_auth=_request_auth,
+        )
+
+        serialized_body = self.sanitize_for_serialization(body) if body is not None else None
+
+        if _host is None or self.configuration.ignore_operation_servers:
+            url = self.configuration.host + resource_path
+        else:
+            url = _host + resource_path
+        if queries:
+            url += "?" + self.parameters_to_url_query(
+                self.sanitize_for_serialization(queries), collection_formats
+            )
+        return method, url, headers, serialized_body, post
+
+    def sanitize_for_serialization(self, obj: Any) -> Any:
+        """``obj`` as JSON-ready data: models to dicts by alias, datetimes to RFC 3339,
+        enums to values, lists and tuples recursively."""
+        if obj is None or (isinstance(obj, self.PRIMITIVE_TYPES) and not isinstance(obj, Enum)):
+            return obj
+        if isinstance(obj, Enum):
+            return obj.value
+        if isinstance(obj, list):
+            return [self.sanitize_for_serialization(item) for item in obj]
+        if isinstance(obj, tuple):
+            return tuple(self.sanitize_for_serialization(item) for item in obj)
+        if isinstance(obj, datetime.datetime):
+            return format_datetime(obj)
+        if isinstance(obj, datetime.date):
+            return obj.isoformat()
+        if isinstance(obj, decimal.Decimal):
+            return str(obj)
+        if isinstance(obj, dict):
+            return {key: self.sanitize_for_serialization(value) for key, value in obj.items()}
+        to_dict = getattr(obj, "to_dict", None)
+        obj_dict = to_dict() if callable(to_dict) else obj.__dict__
+        return self.sanitize_for_serialization(obj_dict)
+
+    def parameters_to_tuples(
+        self,
+        params: Union[Mapping[str, Any], Sequence[tuple[str, Any]]],
+        collection_formats: Optional[Mapping[str, str]],
+    ) -> list[tuple[str, Any]]:
+        """Expand collection parameters (``multi``, ``csv``, ``ssv``, ``tsv``, ``pipes``)."""
+        new_params: list[tuple[str, Any]] = []
+        formats = collection_formats or {}
+        items = params.items() if isinstance(params, Mapping) else params
+        for key, value in items:
+            fmt = formats.get(key)
+            if fmt == "multi":
+                new_params.extend((key, item) for item in value)
+            elif fmt:
+                delimiter = {"ssv": " ", "tsv": "\t", "pipes": "|"}.get(fmt, ",")
+                new_params.append((key, delimiter.join(str(item) for item in value)))
+            else:
+                new_params.append((key, value))
+        return new_params
+
+    def parameters_to_url_query(
+        self,
+        params: Union[Mapping[str, Any], Sequence[tuple[str, Any]]],
+        collection_formats: Optional[Mapping[str, str]],
+    ) -> str:
+        """The URL query string; lists in ``multi`` format repeat the key."""
+        parts: list[str] = []
+        for key, value in self.parameters_to_tuples(params, collection_formats):
+            if isinstance(value, bool):
+                value = str(value).lower()
+            elif isinstance(value, dict):
+                value = json.dumps(value)
+            elif isinstance(value, Enum):
+                value = value.value
+            parts.append(f"{quote(str(key))}={quote(str(value), safe='')}")
+        return "&".join(parts)
+
+    def files_parameters(self, files: Optional[Mapping[str, Any]] = None) -> list[tuple[str, Any]]:
+        """Multipart file parameters (this API takes none)."""
+        if files:
+            raise ApiValueError("this API does not upload files")
+        return []
+
+    def select_header_accept(self, accepts: Sequence[str]) -> Optional[str]:
+        """The ``Accept`` value: JSON if offered, else the first."""
+        if not accepts:
+            return None
+        for accept in accepts:
+            if "json" in accept.lower():
+                return accept
+        return accepts[0]
+
+    def select_header_content_type(self, content_types: Sequence[str]) -> Optional[str]:
+        """The ``Content-Type`` value: JSON if offered, else the first."""
+        return self.select_header_accept(content_types)
+
+    def update_params_for_auth(
+        self,
+        headers: dict[str, Any],
+        queries: list[tuple[str, Any]],
+        auth_settings: Optional[Sequence[str]],
+        resource_path: str,
+        method: str,
+        body: Any,
+        request_auth: Optional[Mapping[str, Any]] = None,
+    ) -> None:
+        """Apply ``request_auth`` if given, else the configured ``auth_settings`` named."""
+        if request_auth:
+            self._apply_auth_params(headers, queries, request_auth)
+            return
+        if not auth_settings:
+            return
+        configured: Mapping[str, Any] = self.configuration.auth_settings()
+        for name in auth_settings:
+            setting = configured.get(name)
+            if setting:
+                self._apply_auth_params(headers, queries, setting)
+
+    def _apply_auth_params(
+        self,
+        headers: dict[str, Any],
+        queries: list[tuple[str, Any]],
+        auth_setting: Mapping[str, Any],
+    ) -> None:
+        location = auth_setting.get("in")
+        if location == "cookie":
+            headers["Cookie"] = auth_setting["value"]
+        elif location == "header":
+            headers[auth_setting["key"]] = auth_setting["value"]
+        elif location == "query":
+            queries.append((auth_setting["key"], auth_setting["value"]))
+        else:
+            raise ApiValueError("Authentication token must be in `query` or `header`")
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def call_api(
+        self,
+        method: str,
+        url: str,
+        header_params: Optional[Mapping[str, str]] = None,
+        body: Any = None,
+        post_params: Optional[list[tuple[str, Any]]] = None,
+        _request_timeout: Any = None,
+    ) -> rest.RESTResponse:
+        """Send the request (with the configured retry policy) and return the unread response."""
+        if body is not None or post_params:
+            raise ApiValueError("this API sends no request body")
+        return self._send(
+            method,
+            url,
+            header_params or {},
+            timeout=_request_timeout,
+            retries=None,
+            deadline=None,
+            preload=False,
+        )
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        *,
+        timeout: Any,
+        retries: Any,
+        deadline: Optional[float],
+        preload: bool,
+    ) -> rest.RESTResponse:
+        """Send with retries; with ``preload`` the body is read inside each attempt."""
+        _check_headers(headers)
+        self._warn_if_token_in_clear(url, headers)
+        policy = RetryPolicy.from_setting(
+            self.configuration.retries if retries is None else retries
+        )
+        per_attempt = rest.to_urllib3_timeout(
+            self.configuration.timeout if timeout is None else timeout
+        )
+        deadline = self.configuration.deadline if deadline is None else deadline
+        started = time.monotonic()
+        target = _log_target(url)
+        attempts = policy.max_retries + 1
+        attempt = 0
+        if logger.isEnabledFor(10):  # DEBUG
+            logger.debug("%s %s headers %s", method, target, redacted_headers(headers))
+        while True:
+            attempt_timeout = per_attempt
+            if deadline is not None:
+                remaining = deadline - (time.monotonic() - started)
+                if remaining <= 0:
+                    raise ApiTimeoutError(
+                        f"deadline of {deadline:g} s passed before attempt {attempt + 1} "
+                        f"to {_host_label(url)}",
+                        host=_host_label(url),
+                    )
+                attempt_timeout = _clip_timeout(per_attempt, remaining)
+            logger.debug("%s %s attempt %d/%d", method, target, attempt + 1, attempts)
+            try:
+                response = self.rest_client.request(
+                    method, url, headers=headers, _request_timeout=attempt_timeout
+                )
+                if preload:
+                    try:
+                        response.read()
+                    except ApiConnectionError:
+                        response.response.close()  # never pool a half-read connection
+                        raise
+                    finally:
+                        response.response.release_conn()
+            except ApiConnectionError as exc:
+                decision = policy.decide(attempt, error=exc)
+                failure: Union[ApiConnectionError, rest.RESTResponse] = exc
+                logger.debug(
+                    "%s %s attempt %d/%d failed: %s", method, target, attempt + 1, attempts, exc
+                )
+            else:
+                decision = policy.decide(attempt, status=response.status, headers=response.headers)
+                failure = response
+                logger.debug(
+                    "%s %s attempt %d/%d -> HTTP %d",
+                    method,
+                    target,
+                    attempt + 1,
+                    attempts,
+                    response.status,
+                )
+                if not decision.retry:
+                    return response
+
+            if decision.retry and deadline is not None:
+                left = deadline - (time.monotonic() - started)
+                if decision.delay >= left:
+                    logger.debug("not retrying: the %g s deadline would pass", deadline)
+                    decision = decision.__class__(False, decision.delay, "deadline")
+            if not decision.retry:
+                logger.debug("giving up on %s %s: %s", method, target, decision.reason)
+                if isinstance(failure, rest.RESTResponse):
+                    return failure
+                raise failure
+            logger.debug(
+                "retrying %s %s in %.2f s (%s)", method, target, decision.delay, decision.reason
+            )
+            if isinstance(failure, rest.RESTResponse):
+                failure.release()
+            policy.sleep(decision.delay)
+            attempt += 1
+
+    def _warn_if_token_in_clear(self, url: str, headers: Mapping[str, str]) -> None:
+        if not any(name.lower() == "authorization" for name in headers):
+            return
+        parts = urlsplit(url)
+        if parts.scheme != "http" or _is_loopback(parts.hostname):
+            return
+        host = parts.hostname or ""
+        with self._warn_lock:
+            if host in self._warned_hosts:
+                return
+            self._warned_hosts.add(host)
+        warnings.warn(
+            f"sending a bearer token over plain http to {host}; use https:// so it is "
+            "not readable on the network",
+            InsecureTokenWarning,
+            stacklevel=4,
+        )
+
+    # -- parsing ----------------------------------------------------------------------------
+
+    def response_deserialize(
+        self,
+        response_data: rest.RESTResponse,
+        response_types_map: Optional[Mapping[str, Optional[str]]] = None,
+    ) -> ApiResponse[Any]:
+        """The ``ApiResponse`` for a read response; a non-2xx status raises its ``ApiException``."""
+        from _generated._parsing import parse_body
+
+        raw = response_data.read()
+        status = response_data.status
+        types = response_types_map or {}
+        type_string = types.get(str(status)) or types.get(f"{str(status)[0]}XX")
+        headers = response_data.getheaders()
+
+        if 200 <= status <= 299:
+            if type_string is None:
+                data: Any = None
+            elif type_string == "bytearray":
+                data = raw
+            else:
+                data = parse_body(
+                    raw, type_string, status=status, reason=response_data.reason, headers=headers
+                )
+            return ApiResponse.model_construct(
+                status_code=status, headers=headers, data=data, raw_data=raw
+            )
+
+        error_data: Any = None
+        if type_string and raw:
+            try:
+                error_data = parse_body(
+                    raw, type_string, status=status, reason=response_data.reason, headers=headers
+                )
+            except ResponseValidationError:
+                error_data = None  # the status is the error; an odd error body must not mask it
+        ApiException.from_response(
+            http_resp=response_data, body=raw.decode("utf-8", "replace"), data=error_data
+        )
+
+    def deserialize(
+        self, response_text: Union[str, bytes], response_type: str, content_type: Optional[str]
+    ) -> Any:
+        """Parse ``response_text`` as ``response_type`` (a type string such as
+        ``"List[TokenUsageResponse]"``); raises ``ResponseValidationError``."""
+        from _generated._parsing import is_json_content_type, parse_body
+
+        raw = response_text.encode("utf-8") if isinstance(response_text, str) else response_text
+        headers = {"Content-Type": content_type} if content_type else {}
+        if content_type and not is_json_content_type(content_type):
+            if content_type.lower().startswith("text/") and response_type == "str":
+                return raw.decode("utf-8", "replace")
+            raise ApiException(status=0, reason=f"Unsupported content type: {content_type}")
+        return parse_body(raw, response_type, status=0, reason=None, headers=headers)
+
+
+def _check_headers(headers: Mapping[str, str]) -> None:
+    for name, value in headers.items():
+        if any(char in name for char in _FORBIDDEN_HEADER_CHARS):
+            raise ApiValueError(f"header name {name!r} contains CR, LF or NUL")
+        if any(char in str(value) for char in _FORBIDDEN_HEADER_CHARS):
+            # the value may be a credential: name the header only
+            raise ApiValueError(f"the value of header {name!r} contains CR, LF or NUL")
+
+
+def _is_loopback(hostname: Optional[str]) -> bool:
+    if not hostname:
+        return False
+    if hostname.lower() == "localhost" or hostname.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_label(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def _log_target(url: str) -> str:
+    parts = urlsplit(url)
+    target = f"{_host_label(url)}{parts.path}"
+    return f"{target}?{parts.query}" if parts.query else target
+
+
+def _clip_timeout(timeout: Any, remaining: float) -> Any:
+    import urllib3
+
+    if timeout is None:
+        return urllib3.Timeout(connect=remaining, read=remaining)
+    connect = timeout.connect_timeout
+    read = timeout.read_timeout
+    connect = remaining if not isinstance(connect, (int, float)) else min(connect, remaining)
+    read = remaining if not isinstance(read, (int, float)) else min(read, remaining)
+    return urllib3.Timeout(connect=connect, read=read)

@@ -1,0 +1,31 @@
+"""``ApiResponse``: the parsed data of a call together with its HTTP status and headers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Generic, Optional, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBytes, StrictInt
+
+__all__ = ["ApiResponse", "T"]
+
+T = TypeVar("T")
+
+
+class ApiResponse(BaseModel, Generic[T]):
+    """What a ``*_with_http_info`` call returns."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    status_code: StrictInt = Field(description="HTTP status code")
+    headers: Optional[Mapping[str, str]] = Field(None, description="HTTP headers")
+    data: T = Field(description="Deserialized data given the data type")
+    raw_data: StrictBytes = Field(description="Raw data (HTTP response body)")
+
+    def __repr__(self) -> str:
+        # The body can be megabytes; show its size, not its bytes.
+        size = len(self.raw_data)
+        items = f", {len(self.data)} items" if isinstance(self.data, list) else ""
+        return f"ApiResponse(status_code={self.status_code}, {size} bytes{items})"
+
+    __str__ = __repr__

@@ -1,0 +1,426 @@
+"""``Configuration``: where the API is, how to authenticate, and how to talk to it.
+
+Keeps every keyword argument and method of the generated client's ``Configuration``;
+adds ``timeout`` and ``deadline`` and a real default retry policy. The bearer token
+(``access_token``) is never shown by ``repr()``, ``str()`` or ``to_debug_report()``.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import platform
+import sys
+import threading
+from typing import Any, ClassVar, Literal, Optional, TypedDict, Union
+
+from typing_extensions import NotRequired, Self
+
+from _generated._constants import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_HOST,
+    DEFAULT_READ_TIMEOUT,
+    LOGGER_NAME,
+)
+from _generated._version import __version__
+from _generated.exceptions import ApiValueError
+
+__all__ = [
+    "APIKeyAuthSetting",
+    "AuthSettings",
+    "BasicAuthSetting",
+    "BearerAuthSetting",
+    "BearerFormatAuthSetting",
+    "Configuration",
+    "GenericAuthSetting",
+    "HostSetting",
+    "HostSettingVariable",
+    "ServerVariablesT",
+    "TimeoutSetting",
+]
+
+ServerVariablesT = dict[str, str]
+
+GenericAuthSetting = TypedDict(
+    "GenericAuthSetting", {"type": str, "in": str, "key": str, "value": str}
+)
+APIKeyAuthSetting = TypedDict(
+    "APIKeyAuthSetting",
+    {"type": Literal["api_key"], "in": str, "key": str, "value": Optional[str]},
+)
+BasicAuthSetting = TypedDict(
+    "BasicAuthSetting",
+    {
+        "type": Literal["basic"],
+        "in": Literal["header"],
+        "key": Literal["Authorization"],
+        "value": Optional[str],
+    },
+)
+BearerFormatAuthSetting = TypedDict(
+    "BearerFormatAuthSetting",
+    {
+        "type": Literal["bearer"],
+        "in": Literal["header"],
+        "format": Literal["JWT"],
+        "key": Literal["Authorization"],
+        "value": str,
+    },
+)
+BearerAuthSetting = TypedDict(
+    "BearerAuthSetting",
+    {
+        "type": Literal["bearer"],
+        "in": Literal["header"],
+        "key": Literal["Authorization"],
+        "value": str,
+    },
+)
+AuthSettings = TypedDict("AuthSettings", {"API Key": BearerAuthSetting}, total=False)
+
+
+class HostSettingVariable(TypedDict):
+    """A variable of a server URL template."""
+
+    description: str
+    default_value: str
+    enum_values: list[str]
+
+
+class HostSetting(TypedDict):
+    """A server URL template with its variables."""
+
+    url: str
+    description: str
+    variables: NotRequired[dict[str, HostSettingVariable]]
+
+
+#: A timeout: seconds for connect and read each, a ``(connect, read)`` pair, or a urllib3 Timeout.
+TimeoutSetting = Union[None, float, int, tuple[Optional[float], Optional[float]], Any]
+
+_UNSET: Any = object()
+
+
+class Configuration:
+    """Settings of an :class:`~_generated.api_client.ApiClient`.
+
+    :param host: base URL of the engine, default ``http://localhost``.
+    :param access_token: the bearer token (API key), sent as ``Authorization: Bearer ...``.
+    :param retries: ``None`` (default: 2 retries with backoff), an ``int`` (0 disables),
+        a :class:`~_generated.retry.RetryPolicy` or a urllib3 ``Retry``.
+    :param timeout: per-attempt timeout: seconds, ``(connect, read)`` or urllib3 ``Timeout``;
+        default ``(5, 60)``.
+    :param deadline: seconds bounding a whole call including retries; ``None`` for no bound.
+    :param ssl_ca_cert: CA bundle file to verify the server; ``ca_cert_data`` the same as
+        PEM text; ``cert_file``/``key_file`` a client certificate; ``verify_ssl`` turns
+        verification off (not recommended); ``assert_hostname`` and ``tls_server_name``
+        override the name checked and sent in SNI.
+    :param proxy: proxy URL; ``proxy_headers`` extra headers for it; ``no_proxy`` a
+        comma-separated list of hosts (or ``*``) reached directly.
+    :param connection_pool_maxsize: connections kept per host; requests beyond it wait.
+    :param debug: log requests and responses at DEBUG to the ``_generated`` logger
+        (Authorization redacted).
+
+    Naive datetimes given to the API are taken as UTC.
+    """
+
+    _default: ClassVar[Optional[Configuration]] = None
+    _default_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        host: Optional[str] = None,
+        api_key: Optional[dict[str, str]] = None,
+        api_key_prefix: Optional[dict[str, str]] = None,
+        username: Optional[str] = None,
+        password: Optional[str] = None,
+        access_token: Optional[str] = None,
+        server_index: Optional[int] = None,
+        server_variables: Optional[ServerVariablesT] = None,
+        server_operation_index: Optional[dict[int, int]] = None,
+        server_operation_variables: Optional[dict[int, ServerVariablesT]] = None,
+        ignore_operation_servers: bool = False,
+        ssl_ca_cert: Optional[str] = None,
+        retries: Any = None,
+        ca_cert_data: Optional[Union[str, bytes]] = None,
+        cert_file: Optional[str] = None,
+        key_file: Optional[str] = None,
+        verify_ssl: bool = True,
+        assert_hostname: Optional[Union[str, bool]] = None,
+        tls_server_name: Optional[str] = None,
+        connection_pool_maxsize: Optional[int] = None,
+        proxy: Optional[str] = None,
+        no_proxy: Optional[str] = None,
+        proxy_headers: Optional[dict[str, str]] = None,
+        proxy_ssl_context: Any = None,
+        safe_chars_for_path_param: str = "",
+        client_side_validation: bool = True,
+        socket_options: Optional[list[tuple[int, int, Union[int, bytes]]]] = None,
+        datetime_format: str = "%Y-%m-%dT%H:%M:%S.%f%z",
+        date_format: str = "%Y-%m-%d",
+        *,
+        debug: Optional[bool] = None,
+        timeout: TimeoutSetting = _UNSET,
+        deadline: Optional[float] = None,
+    ) -> None:
+        self._base_path = DEFAULT_HOST if host is None else host
+        self.server_index = 0 if server_index is None and host is None else server_index
+        self.server_operation_index = server_operation_index or {}
+        self.server_variables = server_variables or {}
+        self.server_operation_variables = server_operation_variables or {}
+        self.ignore_operation_servers = ignore_operation_servers
+        self.temp_folder_path: Optional[str] = None
+        self.api_key: dict[str, str] = dict(api_key or {})
+        self.api_key_prefix: dict[str, str] = dict(api_key_prefix or {})
+        self.refresh_api_key_hook: Any = None
+        self.username = username
+        self.password = password
+        self.access_token = access_token
+        self.logger = {"package_logger": logging.getLogger(LOGGER_NAME)}
+        self._logger_format = "%(asctime)s %(levelname)s %(message)s"
+        self.logger_stream_handler: Optional[logging.Handler] = None
+        self.logger_file_handler: Optional[logging.FileHandler] = None
+        self._logger_file: Optional[str] = None
+        self._debug = False
+        if debug is not None:
+            self.debug = debug
+        self.verify_ssl = verify_ssl
+        self.ssl_ca_cert = ssl_ca_cert
+        self.ca_cert_data = ca_cert_data
+        self.cert_file = cert_file
+        self.key_file = key_file
+        self.assert_hostname = assert_hostname
+        self.tls_server_name = tls_server_name
+        self.connection_pool_maxsize = (
+            connection_pool_maxsize
+            if connection_pool_maxsize is not None
+            else (os.cpu_count() or 1) * 5
+        )
+        self.proxy = proxy
+        self.no_proxy = no_proxy
+        self.proxy_headers = proxy_headers
+        self.proxy_ssl_context = proxy_ssl_context
+        self.safe_chars_for_path_param = safe_chars_for_path_param
+        self.retries = retries
+        self.client_side_validation = client_side_validation
+        self.socket_options = socket_options
+        self.datetime_format = datetime_format
+        self.date_format = date_format
+        self.timeout: TimeoutSetting = (
+            (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT) if timeout is _UNSET else timeout
+        )
+        self.deadline = deadline
+
+    # -- defaults shared across the process -------------------------------------------------
+
+    @classmethod
+    def set_default(cls, default: Optional[Configuration]) -> None:
+        """Make ``default`` the configuration used when none is given (a copy is kept)."""
+        with cls._default_lock:
+            cls._default = copy.deepcopy(default) if default is not None else None
+
+    @classmethod
+    def get_default(cls) -> Configuration:
+        """The default configuration (created on first use)."""
+        with cls._default_lock:
+            if cls._default is None:
+                cls._default = cls()
+            return cls._default
+
+    @classmethod
+    def get_default_copy(cls) -> Configuration:
+        """A copy of the default configuration."""
+        return copy.deepcopy(cls.get_default())
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        cls = self.__class__
+        result = cls.__new__(cls)
+        memo[id(self)] = result
+        for key, value in self.__dict__.items():
+            if key in ("logger", "logger_file_handler", "logger_stream_handler"):
+                setattr(result, key, value)
+            elif key not in ("proxy_ssl_context",):
+                setattr(result, key, copy.deepcopy(value, memo))
+            else:
+                setattr(result, key, value)
+        return result
+
+    # -- host -------------------------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        """The base URL requests go to."""
+        if self.server_index is None:
+            return self._base_path
+        return self.get_host_from_settings(self.server_index, variables=self.server_variables)
+
+    @host.setter
+    def host(self, value: str) -> None:
+        self._base_path = value
+        self.server_index = None
+
+    def get_host_settings(self) -> list[HostSetting]:
+        """The servers the API description lists (one: the configured host)."""
+        return [{"url": self._base_path, "description": "No description provided"}]
+
+    def get_host_from_settings(
+        self,
+        index: Optional[int],
+        variables: Optional[ServerVariablesT] = None,
+        servers: Optional[list[HostSetting]] = None,
+    ) -> str:
+        """The URL of server ``index`` with its template ``variables`` filled in."""
+        if index is None:
+            return self._base_path
+        variables = {} if variables is None else variables
+        servers = self.get_host_settings() if servers is None else servers
+        try:
+            server = servers[index]
+        except IndexError:
+            raise ValueError(
+                f"Invalid index {index} when selecting the host settings. "
+                f"Must be less than {len(servers)}"
+            ) from None
+        url = server["url"]
+        for name, variable in server.get("variables", {}).items():
+            used_value = variables.get(name, variable["default_value"])
+            if variable["enum_values"] and used_value not in variable["enum_values"]:
+                raise ValueError(
+                    f"The variable `{name}` in the host URL has invalid value {used_value}. "
+                    f"Must be {variable['enum_values']}."
+                )
+            url = url.replace("{" + name + "}", used_value)
+        return url
+
+    # -- auth -------------------------------------------------------------------------------
+
+    def get_api_key_with_prefix(
+        self, identifier: str, alias: Optional[str] = None
+    ) -> Optional[str]:
+        """The API key ``identifier`` (or ``alias``) with its prefix, if any."""
+        if self.refresh_api_key_hook is not None:
+            self.refresh_api_key_hook(self)
+        key = self.api_key.get(identifier, self.api_key.get(alias) if alias is not None else None)
+        if key:
+            prefix = self.api_key_prefix.get(identifier)
+            return f"{prefix} {key}" if prefix else key
+        return None
+
+    def get_basic_auth_token(self) -> Optional[str]:
+        """The HTTP basic ``Authorization`` value for ``username``/``password``."""
+        import urllib3
+
+        username = self.username or ""
+        password = self.password or ""
+        return urllib3.util.make_headers(basic_auth=f"{username}:{password}").get("authorization")
+
+    def auth_settings(self) -> AuthSettings:
+        """The auth settings of the API: ``'API Key'`` (bearer) when a token is set."""
+        auth: AuthSettings = {}
+        if self.access_token is not None:
+            auth["API Key"] = {
+                "type": "bearer",
+                "in": "header",
+                "key": "Authorization",
+                "value": "Bearer " + self.access_token,
+            }
+        return auth
+
+    # -- logging ----------------------------------------------------------------------------
+
+    @property
+    def logger_file(self) -> Optional[str]:
+        """A file that SDK log records are also written to."""
+        return self._logger_file
+
+    @logger_file.setter
+    def logger_file(self, value: Optional[str]) -> None:
+        from _generated._logging import redacting_handler
+
+        logger = self.logger["package_logger"]
+        if self.logger_file_handler is not None:
+            logger.removeHandler(self.logger_file_handler)
+            self.logger_file_handler.close()
+            self.logger_file_handler = None
+        self._logger_file = value
+        if value:
+            handler = logging.FileHandler(value)
+            redacting_handler(handler, self._logger_format)
+            self.logger_file_handler = handler
+            logger.addHandler(handler)
+
+    @property
+    def debug(self) -> bool:
+        """Whether requests are logged at DEBUG (Authorization redacted)."""
+        return self._debug
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        from _generated._logging import redacting_handler
+
+        self._debug = bool(value)
+        logger = self.logger["package_logger"]
+        if self._debug:
+            logger.setLevel(logging.DEBUG)
+            if self.logger_stream_handler is None:
+                self.logger_stream_handler = redacting_handler(
+                    logging.StreamHandler(), self._logger_format
+                )
+                logger.addHandler(self.logger_stream_handler)
+        else:
+            logger.setLevel(logging.WARNING)
+            if self.logger_stream_handler is not None:
+                logger.removeHandler(self.logger_stream_handler)
+                self.logger_stream_handler = None
+
+    @property
+    def logger_format(self) -> str:
+        """The ``logging`` format of the SDK's handlers."""
+        return self._logger_format
+
+    @logger_format.setter
+    def logger_format(self, value: str) -> None:
+        self._logger_format = value
+        for handler in (self.logger_stream_handler, self.logger_file_handler):
+            if handler is not None:
+                handler.setFormatter(logging.Formatter(value))
+
+    # -- reports ----------------------------------------------------------------------------
+
+    def to_debug_report(self) -> str:
+        """Versions useful in a bug report; holds no secrets."""
+        return (
+            "Python SDK Debug Report:\n"
+            f"OS: {sys.platform} ({platform.platform()})\n"
+            f"Python Version: {sys.version.split()[0]}\n"
+            "Version of the API: 2.1.686\n"
+            f"SDK Package Version: {__version__}"
+        )
+
+    def __repr__(self) -> str:
+        token = "set" if self.access_token else "unset"
+        return (
+            f"Configuration(host={self.host!r}, access_token=<{token}>, "
+            f"retries={self.retries!r}, timeout={self.timeout!r}, deadline={self.deadline!r}, "
+            f"verify_ssl={self.verify_ssl!r}, proxy={_redact_url(self.proxy)!r})"
+        )
+
+    __str__ = __repr__
+
+    def validate(self) -> None:
+        """Raise ``ApiValueError`` for settings that cannot work."""
+        if self.deadline is not None and (
+            isinstance(self.deadline, bool)
+            or not isinstance(self.deadline, (int, float))
+            or self.deadline <= 0
+        ):
+            raise ApiValueError(f"deadline must be a number of seconds > 0, got {self.deadline!r}")
+
+
+def _redact_url(url: Optional[str]) -> Optional[str]:
+    # A proxy URL may carry user:password.
+    if url and "@" in url:
+        scheme, _, rest = url.partition("://")
+        return f"{scheme}://***@{rest.rpartition('@')[2]}"
+    return url

@@ -1,0 +1,16 @@
+"""``HTTPValidationError``: the body of a 422 response."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from _generated.models._base import ApiModel
+from _generated.models.validation_error import ValidationError
+
+__all__ = ["HTTPValidationError"]
+
+
+class HTTPValidationError(ApiModel):
+    """The server's list of validation problems with the request."""
+
+    detail: Optional[list[ValidationError]] = None

@@ -1,0 +1,265 @@
+"""The transport: one urllib3 pool per client, and the boundary where urllib3 errors end.
+
+``RESTClientObject.request`` sends exactly one attempt (urllib3's own retries are off; the
+SDK's :class:`~_generated.retry.RetryPolicy` is the only one). Every urllib3 or socket error,
+whether raised while sending or while reading the body, leaves this module as an
+:class:`~_generated.exceptions.ApiConnectionError` or ``ApiTimeoutError`` with the cause chained.
+"""
+
+from __future__ import annotations
+
+import io
+import ssl
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Optional, Union
+from urllib.parse import urlsplit
+
+import urllib3
+from urllib3.exceptions import (
+    HTTPError,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ProxyError,
+    SSLError,
+)
+from urllib3.exceptions import (
+    TimeoutError as Urllib3TimeoutError,
+)
+from urllib3.util.retry import Retry
+
+from _generated._constants import DEFAULT_REDIRECTS
+from _generated.exceptions import (
+    ApiConnectionError,
+    ApiException,
+    ApiTimeoutError,
+    ApiValueError,
+)
+
+# The generated client let callers import ApiException from here.
+__all__ = ["ApiException", "RESTClientObject", "RESTResponse", "RESTResponseType"]
+
+RESTResponseType = urllib3.HTTPResponse
+
+# Only redirects are left to urllib3; every other retry is the SDK's decision.
+_TRANSPORT_RETRY = Retry(
+    total=None,
+    connect=0,
+    read=0,
+    status=0,
+    other=0,
+    redirect=DEFAULT_REDIRECTS,
+    raise_on_redirect=False,
+    raise_on_status=False,
+    respect_retry_after_header=False,
+)
+
+
+class RESTResponse(io.IOBase):
+    """A response whose body is read on demand (``read()``), as in the generated client."""
+
+    def __init__(self, resp: urllib3.BaseHTTPResponse, host: str = "") -> None:
+        self.response = resp
+        self.status: int = resp.status
+        self.reason: Optional[str] = resp.reason
+        self.data: Optional[bytes] = None
+        self._host = host
+
+    def read(self, size: int = -1) -> bytes:
+        """Read (once) and return the whole body; transport errors become SDK errors."""
+        if self.data is None:
+            with translate_errors(self._host):
+                self.data = self.response.data
+        return self.data
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The response headers (case-insensitive)."""
+        return self.response.headers
+
+    def getheaders(self) -> Mapping[str, str]:
+        """The response headers (case-insensitive)."""
+        return self.response.headers
+
+    def getheader(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        """One response header, or ``default``."""
+        return self.response.headers.get(name, default)
+
+    def release(self) -> None:
+        """Discard the rest of the body and give the connection back to the pool."""
+        try:
+            self.response.drain_conn()
+        except Exception:  # a broken connection is simply not reused
+            pass
+        self.response.release_conn()
+
+    def __repr__(self) -> str:
+        return f"RESTResponse(status={self.status!r}, reason={self.reason!r})"
+
+
+class RESTClientObject:
+    """Sends single requests over a urllib3 pool built from a ``Configuration``."""
+
+    def __init__(self, configuration: Any) -> None:
+        pool_args: dict[str, Any] = {
+            "cert_reqs": ssl.CERT_REQUIRED if configuration.verify_ssl else ssl.CERT_NONE,
+            "ca_certs": configuration.ssl_ca_cert,
+            "cert_file": configuration.cert_file,
+            "key_file": configuration.key_file,
+            "ca_cert_data": configuration.ca_cert_data,
+            "maxsize": configuration.connection_pool_maxsize,
+            "block": True,
+            "retries": _TRANSPORT_RETRY,
+        }
+        if configuration.assert_hostname is not None:
+            pool_args["assert_hostname"] = configuration.assert_hostname
+        if configuration.tls_server_name:
+            pool_args["server_hostname"] = configuration.tls_server_name
+        if configuration.socket_options is not None:
+            pool_args["socket_options"] = configuration.socket_options
+
+        self._no_proxy = _parse_no_proxy(configuration.no_proxy)
+        self._direct: Optional[urllib3.PoolManager] = None
+        self.pool_manager: urllib3.PoolManager
+        if configuration.proxy:
+            self.pool_manager = urllib3.ProxyManager(
+                proxy_url=configuration.proxy,
+                proxy_headers=configuration.proxy_headers,
+                proxy_ssl_context=configuration.proxy_ssl_context,
+                **pool_args,
+            )
+            if self._no_proxy:
+                self._direct = urllib3.PoolManager(**pool_args)
+        else:
+            self.pool_manager = urllib3.PoolManager(**pool_args)
+
+    def _manager_for(self, url: str) -> urllib3.PoolManager:
+        if self._direct is not None and _bypasses_proxy(urlsplit(url).hostname, self._no_proxy):
+            return self._direct
+        return self.pool_manager
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Optional[Mapping[str, str]] = None,
+        body: Any = None,
+        post_params: Any = None,
+        _request_timeout: Union[float, tuple[Optional[float], Optional[float]], Any, None] = None,
+        *,
+        preload_content: bool = False,
+    ) -> RESTResponse:
+        """Send one attempt and return the response, its body not yet read."""
+        method = method.upper()
+        if method not in {"GET", "HEAD", "DELETE", "POST", "PUT", "PATCH", "OPTIONS"}:
+            raise ApiValueError(f"unsupported HTTP method {method!r}")
+        if body is not None or post_params:
+            raise ApiValueError("this API sends no request body")
+        timeout = to_urllib3_timeout(_request_timeout)
+        host = _host_of(url)
+        with translate_errors(host):
+            resp = self._manager_for(url).request(
+                method,
+                url,
+                headers=dict(headers or {}),
+                timeout=timeout,
+                preload_content=preload_content,
+                redirect=True,
+            )
+        return RESTResponse(resp, host)
+
+    def clear(self) -> None:
+        """Close every pooled connection."""
+        self.pool_manager.clear()
+        if self._direct is not None:
+            self._direct.clear()
+
+
+def to_urllib3_timeout(value: Any) -> Optional[urllib3.Timeout]:
+    """``None``, seconds, a ``(connect, read)`` pair or a urllib3 ``Timeout`` as a ``Timeout``."""
+    if value is None:
+        return None
+    if isinstance(value, urllib3.Timeout):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return urllib3.Timeout(total=value)
+    if isinstance(value, tuple) and len(value) == 2:
+        return urllib3.Timeout(connect=value[0], read=value[1])
+    raise ApiValueError(
+        f"_request_timeout must be seconds, a (connect, read) pair or None, got {value!r}"
+    )
+
+
+@contextmanager
+def translate_errors(host: str) -> Iterator[None]:
+    """Turn urllib3 and socket errors into the SDK's connection errors (cause chained)."""
+    try:
+        yield
+    except MaxRetryError as exc:
+        raise _translate(exc.reason or exc, host) from exc
+    except (HTTPError, OSError) as exc:
+        raise _translate(exc, host) from exc
+
+
+def _translate(exc: BaseException, host: str) -> ApiConnectionError:
+    if isinstance(exc, (Urllib3TimeoutError, TimeoutError)):
+        phase = "connecting to" if "connect" in str(exc).lower() else "waiting for"
+        return ApiTimeoutError(
+            f"timed out {phase} {host}: the server did not answer in time; "
+            "raise _request_timeout or check the server's health",
+            host=host,
+        )
+    if isinstance(exc, NameResolutionError):
+        return ApiConnectionError(
+            f"cannot resolve {host}: check the host name in Configuration.host", host=host
+        )
+    if isinstance(exc, (SSLError, ssl.SSLError)):
+        err = ApiConnectionError(
+            f"TLS handshake with {host} failed ({_first_line(exc)}): check ssl_ca_cert, "
+            "verify_ssl and the server's certificate",
+            host=host,
+        )
+        err.retryable = False
+        return err
+    if isinstance(exc, ProxyError):
+        return ApiConnectionError(
+            f"the proxy refused or failed the connection to {host}: check Configuration.proxy",
+            host=host,
+        )
+    if isinstance(exc, (NewConnectionError, ConnectionRefusedError)):
+        return ApiConnectionError(
+            f"cannot connect to {host}: connection refused; check that the engine is "
+            "running and Configuration.host is right",
+            host=host,
+        )
+    return ApiConnectionError(
+        f"connection to {host} failed ({_first_line(exc)}): the server closed or reset "
+        "the connection; the call may be retried",
+        host=host,
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]
+
+
+def _host_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.netloc else url
+
+
+def _parse_no_proxy(value: Optional[str]) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(item.strip().lower().lstrip(".") for item in value.split(",") if item.strip())
+
+
+def _bypasses_proxy(hostname: Optional[str], no_proxy: tuple[str, ...]) -> bool:
+    if not hostname:
+        return False
+    hostname = hostname.lower()
+    return any(
+        entry == "*" or hostname == entry or hostname.endswith("." + entry) for entry in no_proxy
+    )
