@@ -10,6 +10,7 @@ import datetime
 import functools
 import inspect
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional, TypeVar, Union
 
@@ -39,8 +40,10 @@ _AUTH_KEYS = frozenset({"in", "key", "value"})
 
 DateTimeArg = Union[datetime.datetime, datetime.date, str, None]
 """What ``start_time``/``end_time`` accept: aware or naive (= UTC) datetime, date, ISO string."""
-GroupByArg = Optional[Sequence[Union["TokenUsageScope", str]]]
-"""What ``group_by`` accepts: a list of ``TokenUsageScope`` or their values."""
+GroupByArg = Optional[
+    Union[Sequence[Union["TokenUsageScope", str]], AbstractSet[Union["TokenUsageScope", str]]]
+]
+"""What ``group_by`` accepts: a list (or set) of ``TokenUsageScope`` or their values."""
 
 
 @dataclass(frozen=True)
@@ -252,12 +255,13 @@ def _datetime_arg(name: str, value: DateTimeArg) -> Optional[datetime.datetime]:
 def _group_by_arg(value: GroupByArg) -> Optional[list[str]]:
     if value is None:
         return None
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, AbstractSet)):
         raise ApiArgumentError.for_argument(
             "group_by", value, "a list of 'rule_type' and/or 'task'"
         )
+    items = value if isinstance(value, Sequence) else sorted(value, key=_scope_order)
     scopes: list[str] = []
-    for item in value:
+    for item in items:
         scope = getattr(item, "value", item)
         if scope not in _SCOPES:
             raise ApiArgumentError.for_argument(
@@ -265,3 +269,9 @@ def _group_by_arg(value: GroupByArg) -> Optional[list[str]]:
             )
         scopes.append(scope)
     return scopes
+
+
+def _scope_order(item: object) -> int:
+    # A set has no order; send its scopes in the schema's order so requests are repeatable.
+    scope = getattr(item, "value", item)
+    return _SCOPES.index(scope) if scope in _SCOPES else len(_SCOPES)

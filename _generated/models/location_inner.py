@@ -15,7 +15,7 @@ __all__ = ["LocationInner"]
 class LocationInner(BaseModel):
     """A location step: a field name (``str``) or a list index (``int``) in ``actual_instance``."""
 
-    model_config = ConfigDict(validate_assignment=True, protected_namespaces=())
+    model_config = ConfigDict(validate_assignment=True, protected_namespaces=(), extra="forbid")
 
     actual_instance: Optional[Union[StrictInt, StrictStr]] = None
 

@@ -1,0 +1,180 @@
+"""Shared fixtures: the two test servers and SDK objects pointed at them.
+
+- ``engine_server`` (session): the FastAPI reference app (``test/engine_app.py``) under
+  uvicorn on 127.0.0.1; an :class:`EngineServer` handle.
+- ``fake_engine`` (function): a fresh ``FakeUsageEngine`` with the same seeded records.
+- ``configuration`` / ``api_client`` / ``api``: SDK objects for ``engine_server``.
+- ``bearer_env``: ``BEARER_TOKEN`` set to the server's token (for the docs' examples).
+- ``sample_data``: the seeded records both servers serve.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from engine_app import Received, create_app
+
+from _generated.testing import ENDPOINT_PATH, FakeUsageEngine, UsageRecord, sample_records
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from _generated import ApiClient, Configuration, UsageApi
+
+#: Seed of the records both servers serve.
+SAMPLE_SEED = 0
+#: Token of the FastAPI server; distinctive so leak checks can search output for it.
+ENGINE_TOKEN = "engine-test-token-7f3c9a41d2"
+_START_TIMEOUT = 10.0
+
+
+@dataclass
+class EngineServer:
+    """Handle on the running FastAPI reference server.
+
+    ``host`` is the base URL (``http://127.0.0.1:PORT``), ``token`` the accepted bearer
+    token, ``records`` the served data, ``received`` what it recorded (see
+    ``engine_app.Received``), ``reset()`` forgets that.
+    """
+
+    host: str
+    port: int
+    token: str = field(repr=False)
+    records: tuple[UsageRecord, ...] = field(repr=False)
+    app: Any = field(repr=False)
+    server: uvicorn.Server = field(repr=False)
+    thread: threading.Thread = field(repr=False)
+
+    @property
+    def received(self) -> list[Received]:
+        """Requests recorded so far, oldest first."""
+        recorded: list[Received] = self.app.state.recorder.received
+        return recorded
+
+    def reset(self) -> None:
+        """Forget the recorded requests."""
+        self.app.state.recorder.reset()
+
+    def url(self, path: str = ENDPOINT_PATH) -> str:
+        """Absolute URL of ``path`` (may include a query string)."""
+        return self.host + path
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """``{"Authorization": "Bearer <token>"}`` for raw HTTP requests."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def configuration(self, **kwargs: Any) -> Configuration:
+        """A ``Configuration`` for this server; ``kwargs`` pass through (and may override)."""
+        from _generated import Configuration
+
+        kwargs.setdefault("host", self.host)
+        kwargs.setdefault("access_token", self.token)
+        return Configuration(**kwargs)
+
+    def api_client(self, **kwargs: Any) -> ApiClient:
+        """An ``ApiClient`` on :meth:`configuration`; close it after use."""
+        from _generated import ApiClient
+
+        return ApiClient(self.configuration(**kwargs))
+
+
+@pytest.fixture(scope="session")
+def sample_data() -> tuple[UsageRecord, ...]:
+    """The seeded usage records (November 2026) that both test servers serve."""
+    return tuple(sample_records(seed=SAMPLE_SEED))
+
+
+@pytest.fixture(scope="session")
+def engine_server(sample_data: tuple[UsageRecord, ...]) -> Iterator[EngineServer]:
+    """The FastAPI reference server under uvicorn on 127.0.0.1 (one per session).
+
+    Its recorded requests are *not* cleared between tests: call ``engine_server.reset()``
+    first in a test that asserts on ``engine_server.received``.
+    """
+    import uvicorn
+
+    app = create_app(sample_data, ENGINE_TOKEN)
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on such sockets (else ~40 ms per call).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="engine-server", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + _START_TIMEOUT
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sock.close()
+            pytest.fail("the FastAPI test server did not start")
+        time.sleep(0.01)
+    try:
+        yield EngineServer(
+            host=f"http://127.0.0.1:{port}",
+            port=port,
+            token=ENGINE_TOKEN,
+            records=sample_data,
+            app=app,
+            server=server,
+            thread=thread,
+        )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+        sock.close()
+
+
+@pytest.fixture
+def fake_engine(sample_data: tuple[UsageRecord, ...]) -> Iterator[FakeUsageEngine]:
+    """A running ``FakeUsageEngine`` (token ``"test-token"``) serving ``sample_data``.
+
+    Fresh per test: no recorded requests, no queued faults, no latency.
+    """
+    with FakeUsageEngine(sample_data) as engine:
+        yield engine
+
+
+@pytest.fixture
+def configuration(engine_server: EngineServer) -> Configuration:
+    """``Configuration(host=..., access_token=...)`` for ``engine_server``."""
+    return engine_server.configuration()
+
+
+@pytest.fixture
+def api_client(configuration: Configuration) -> Iterator[ApiClient]:
+    """An ``ApiClient`` on ``configuration``, closed after the test."""
+    from _generated import ApiClient
+
+    with ApiClient(configuration) as client:
+        yield client
+
+
+@pytest.fixture
+def api(api_client: ApiClient) -> UsageApi:
+    """A ``UsageApi`` talking to ``engine_server``."""
+    from _generated import UsageApi
+
+    return UsageApi(api_client)
+
+
+@pytest.fixture
+def bearer_env(engine_server: EngineServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Set ``BEARER_TOKEN`` to ``engine_server``'s token for this test; returns the token."""
+    monkeypatch.setenv("BEARER_TOKEN", engine_server.token)
+    return engine_server.token
