@@ -9,13 +9,17 @@ from __future__ import annotations
 import datetime
 import decimal
 import functools
+import gc
 import re
+import threading
 from collections.abc import Mapping
+from types import TracebackType
 from typing import Any, Optional
 
 import pydantic
 from pydantic import TypeAdapter
 
+from _generated._constants import GC_PAUSE_MIN_BODY
 from _generated.exceptions import ApiValueError, ResponseValidationError
 
 __all__ = ["adapter_for", "is_json_content_type", "parse_body", "resolve_type"]
@@ -62,6 +66,7 @@ def adapter_for(type_string: str) -> TypeAdapter[Any]:
     return TypeAdapter(resolve_type(type_string))
 
 
+@functools.lru_cache(maxsize=64)
 def is_json_content_type(content_type: Optional[str]) -> bool:
     """``application/json`` and ``application/<anything>+json``, any parameters."""
     if not content_type:
@@ -72,6 +77,7 @@ def is_json_content_type(content_type: Optional[str]) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=64)
 def _charset(content_type: Optional[str]) -> str:
     if content_type:
         for param in content_type.split(";")[1:]:
@@ -99,12 +105,15 @@ def parse_body(
             body=raw,
             detail=f"expected a JSON body (application/json), got content type {content_type!r}",
         )
-    adapter = adapter_for(type_string)
+    # The adapter's validator directly: TypeAdapter.validate_json only forwards its defaults.
+    validate = adapter_for(type_string).validator.validate_json
     charset = _charset(content_type)
     try:
-        if charset in ("utf-8", "utf8"):
-            return adapter.validate_json(raw)
-        return adapter.validate_json(raw.decode(charset))
+        data = raw if charset in ("utf-8", "utf8") else raw.decode(charset)
+        if len(raw) < GC_PAUSE_MIN_BODY:
+            return validate(data)
+        with _GC_PAUSE:
+            return validate(data)
     except pydantic.ValidationError as exc:
         raise ResponseValidationError(
             status=status,
@@ -121,6 +130,44 @@ def parse_body(
             body=raw,
             detail=f"cannot decode the body as {charset}: {exc}",
         ) from exc
+
+
+class _GcPause:
+    """Pauses Python's cyclic garbage collector while a large body is validated.
+
+    Validating 35,000 rows creates some 100,000 tracked objects, none of them in a cycle;
+    with the collector running, its repeated passes over the growing heap take longer than
+    the validation itself. Paused, the new objects are examined once, after the parse.
+    Pauses from several threads nest: the collector is re-enabled when the last one ends,
+    and only if it was enabled when the first began (an application that turned it off
+    keeps it off).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._resume = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._resume = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._resume:
+                gc.enable()
+
+
+_GC_PAUSE = _GcPause()
 
 
 def _describe(exc: pydantic.ValidationError, type_string: str) -> str:

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 import ipaddress
 import json
+import logging
+import sys
 import threading
 import time
 import warnings
@@ -28,6 +31,7 @@ from urllib.parse import quote, urlsplit
 from _generated import rest
 from _generated._constants import USER_AGENT
 from _generated._logging import logger, redacted_headers
+from _generated._parsing import is_json_content_type, parse_body
 from _generated.api_response import ApiResponse
 from _generated.configuration import Configuration
 from _generated.exceptions import (
@@ -46,6 +50,13 @@ RequestSerialized = tuple[str, str, dict[str, str], Optional[str], list[tuple[st
 
 _UNSET: Any = object()
 _FORBIDDEN_HEADER_CHARS = ("\r", "\n", "\0")
+# Exact types sanitize_for_serialization returns unchanged (a fast path for the common case).
+_PASSTHROUGH_TYPES = frozenset({str, int, float, bool, bytes, type(None)})
+_STR_ONLY = frozenset({str})
+# quote(text, safe="") for ASCII text, as one str.translate: every byte outside RFC 3986's
+# unreserved set becomes %XX.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+_QUOTE_ASCII = {code: f"%{code:02X}" for code in range(128) if chr(code) not in _UNRESERVED}
 
 
 class InsecureTokenWarning(UserWarning):
@@ -54,10 +65,12 @@ class InsecureTokenWarning(UserWarning):
 
 def format_datetime(value: datetime.datetime) -> str:
     """RFC 3339 with an explicit offset (``+01:00``); a naive datetime is taken as UTC."""
+    if value.tzinfo is datetime.timezone.utc:
+        return value.isoformat()  # the common case, decided without utcoffset()
     if value.tzinfo is None or value.utcoffset() is None:
         value = value.replace(tzinfo=datetime.timezone.utc)
     offset = value.utcoffset()
-    if offset is not None and offset.seconds % 60:
+    if offset is not None and (offset.seconds % 60 or offset.microseconds):
         # RFC 3339 offsets have no seconds: say the same instant in UTC.
         value = value.astimezone(datetime.timezone.utc)
     return value.isoformat()
@@ -108,6 +121,9 @@ class ApiClient:
         self.client_side_validation = configuration.client_side_validation
         self._warned_hosts: set[str] = set()
         self._warn_lock = threading.Lock()
+        # (setting, converted value) of the last call, replaced as a whole so threads can share it.
+        self._retry_cache: tuple[Any, Optional[RetryPolicy]] = (_UNSET, None)
+        self._timeout_cache: tuple[Any, Any] = (_UNSET, None)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -176,12 +192,13 @@ class ApiClient:
         headers.update(header_params or {})
         if self.cookie:
             headers["Cookie"] = self.cookie
-        headers = {
-            name: str(value)
-            for name, value in self.parameters_to_tuples(
-                self.sanitize_for_serialization(headers), collection_formats
-            )
-        }
+        if not _plain_str_values(headers, collection_formats):
+            headers = {
+                name: str(value)
+                for name, value in self.parameters_to_tuples(
+                    self.sanitize_for_serialization(headers), collection_formats
+                )
+            }
 
         if path_params:
             for name, value in self.parameters_to_tuples(
@@ -218,14 +235,44 @@ class ApiClient:
         else:
             url = _host + resource_path
         if queries:
-            url += "?" + self.parameters_to_url_query(
-                self.sanitize_for_serialization(queries), collection_formats
-            )
+            url += "?" + self._query_string(queries, collection_formats)
         return method, url, headers, serialized_body, post
+
+    def _query_string(
+        self, queries: list[tuple[str, Any]], collection_formats: Optional[Mapping[str, str]]
+    ) -> str:
+        """``parameters_to_url_query(sanitize_for_serialization(queries), ...)``; in one pass
+        when every value is plain (see ``_plain_query``) and neither step is overridden."""
+        if (
+            getattr(self.sanitize_for_serialization, "__func__", None)
+            is ApiClient.sanitize_for_serialization
+            and getattr(self.parameters_to_url_query, "__func__", None)
+            is ApiClient.parameters_to_url_query
+            and getattr(self.parameters_to_tuples, "__func__", None)
+            is ApiClient.parameters_to_tuples
+        ):
+            query = _plain_query(queries, collection_formats)
+            if query is not None:
+                return query
+        return self.parameters_to_url_query(
+            self.sanitize_for_serialization(queries), collection_formats
+        )
 
     def sanitize_for_serialization(self, obj: Any) -> Any:
         """``obj`` as JSON-ready data: models to dicts by alias, datetimes to RFC 3339,
         enums to values, lists and tuples recursively."""
+        # Exact built-in types first, without the isinstance chain below (same results).
+        cls = type(obj)
+        if cls in _PASSTHROUGH_TYPES:
+            return obj
+        if cls is list or cls is tuple:
+            items = [
+                item if type(item) in _PASSTHROUGH_TYPES else self.sanitize_for_serialization(item)
+                for item in obj
+            ]
+            return items if cls is list else tuple(items)
+        if cls is datetime.datetime:
+            return format_datetime(obj)
         if obj is None or (isinstance(obj, self.PRIMITIVE_TYPES) and not isinstance(obj, Enum)):
             return obj
         if isinstance(obj, Enum):
@@ -254,7 +301,11 @@ class ApiClient:
         """Expand collection parameters (``multi``, ``csv``, ``ssv``, ``tsv``, ``pipes``)."""
         new_params: list[tuple[str, Any]] = []
         formats = collection_formats or {}
-        items = params.items() if isinstance(params, Mapping) else params
+        items = (
+            params
+            if type(params) is list
+            else (params.items() if isinstance(params, Mapping) else params)
+        )
         for key, value in items:
             fmt = formats.get(key)
             if fmt == "multi":
@@ -274,13 +325,18 @@ class ApiClient:
         """The URL query string; lists in ``multi`` format repeat the key."""
         parts: list[str] = []
         for key, value in self.parameters_to_tuples(params, collection_formats):
-            if isinstance(value, bool):
+            if type(value) is str:
+                pass  # the common case needs no conversion
+            elif isinstance(value, bool):
                 value = str(value).lower()
             elif isinstance(value, dict):
                 value = json.dumps(value)
             elif isinstance(value, Enum):
                 value = value.value
-            parts.append(f"{quote(str(key))}={quote(str(value), safe='')}")
+            text = str(value)
+            # quote(text, safe="") without its per-byte Python loop for ASCII text.
+            text = text.translate(_QUOTE_ASCII) if text.isascii() else quote(text, safe="")
+            parts.append(f"{_quote_key(str(key))}={text}")
         return "&".join(parts)
 
     def files_parameters(self, files: Optional[Mapping[str, Any]] = None) -> list[tuple[str, Any]]:
@@ -378,18 +434,16 @@ class ApiClient:
         """Send with retries; with ``preload`` the body is read inside each attempt."""
         _check_headers(headers)
         self._warn_if_token_in_clear(url, headers)
-        policy = RetryPolicy.from_setting(
-            self.configuration.retries if retries is None else retries
-        )
-        per_attempt = rest.to_urllib3_timeout(
-            self.configuration.timeout if timeout is None else timeout
-        )
+        policy = self._retry_policy(self.configuration.retries if retries is None else retries)
+        per_attempt = self._timeout(self.configuration.timeout if timeout is None else timeout)
         deadline = self.configuration.deadline if deadline is None else deadline
         started = time.monotonic()
-        target = _log_target(url)
+        # Log lines are only built when DEBUG is on; otherwise each costs one level check.
+        debug = logger.isEnabledFor(logging.DEBUG)
+        target = _log_target(url) if debug else ""
         attempts = policy.max_retries + 1
         attempt = 0
-        if logger.isEnabledFor(10):  # DEBUG
+        if debug:
             logger.debug("%s %s headers %s", method, target, redacted_headers(headers))
         while True:
             attempt_timeout = per_attempt
@@ -402,14 +456,15 @@ class ApiClient:
                         host=_host_label(url),
                     )
                 attempt_timeout = _clip_timeout(per_attempt, remaining)
-            logger.debug("%s %s attempt %d/%d", method, target, attempt + 1, attempts)
+            if debug:
+                logger.debug("%s %s attempt %d/%d", method, target, attempt + 1, attempts)
             try:
                 response = self.rest_client.request(
                     method, url, headers=headers, _request_timeout=attempt_timeout
                 )
                 if preload:
                     try:
-                        response.read()
+                        response.read(deadline=None if deadline is None else started + deadline)
                     except ApiConnectionError:
                         response.response.close()  # never pool a half-read connection
                         raise
@@ -418,23 +473,29 @@ class ApiClient:
             except ApiConnectionError as exc:
                 decision = policy.decide(attempt, error=exc)
                 failure: Union[ApiConnectionError, rest.RESTResponse] = exc
-                logger.debug(
-                    "%s %s attempt %d/%d failed: %s", method, target, attempt + 1, attempts, exc
-                )
+                if debug:
+                    logger.debug(
+                        "%s %s attempt %d/%d failed: %s", method, target, attempt + 1, attempts, exc
+                    )
             else:
                 decision = policy.decide(attempt, status=response.status, headers=response.headers)
                 failure = response
-                logger.debug(
-                    "%s %s attempt %d/%d -> HTTP %d",
-                    method,
-                    target,
-                    attempt + 1,
-                    attempts,
-                    response.status,
-                )
+                if debug:
+                    logger.debug(
+                        "%s %s attempt %d/%d -> HTTP %d",
+                        method,
+                        target,
+                        attempt + 1,
+                        attempts,
+                        response.status,
+                    )
                 if not decision.retry:
+                    if debug and response.status in policy.statuses:
+                        logger.debug("giving up on %s %s: %s", method, target, decision.reason)
                     return response
 
+            if not debug and logger.isEnabledFor(logging.DEBUG):
+                debug, target = True, _log_target(url)  # DEBUG was switched on during the call
             if decision.retry and deadline is not None:
                 left = deadline - (time.monotonic() - started)
                 if decision.delay >= left:
@@ -453,23 +514,49 @@ class ApiClient:
             policy.sleep(decision.delay)
             attempt += 1
 
+    def _retry_policy(self, setting: Any) -> RetryPolicy:
+        """``RetryPolicy.from_setting(setting)``, reused while the setting is the same
+        immutable value (``None``, an ``int``, a ``RetryPolicy``)."""
+        cached_setting, policy = self._retry_cache
+        if setting is cached_setting and policy is not None:
+            return policy
+        policy = RetryPolicy.from_setting(setting)
+        if setting is None or isinstance(setting, (int, RetryPolicy)):
+            self._retry_cache = (setting, policy)
+        return policy
+
+    def _timeout(self, setting: Any) -> Any:
+        """``rest.to_urllib3_timeout(setting)``, reused while the setting is the same
+        immutable value (a number or a tuple; urllib3 copies a ``Timeout`` before use)."""
+        cached_setting, timeout = self._timeout_cache
+        if setting is cached_setting and setting is not None:
+            return timeout
+        timeout = rest.to_urllib3_timeout(setting)
+        if isinstance(setting, (int, float, tuple)):
+            self._timeout_cache = (setting, timeout)
+        return timeout
+
     def _warn_if_token_in_clear(self, url: str, headers: Mapping[str, str]) -> None:
-        if not any(name.lower() == "authorization" for name in headers):
+        if "Authorization" not in headers and not any(
+            name.lower() == "authorization" for name in headers
+        ):
             return
-        parts = urlsplit(url)
-        if parts.scheme != "http" or _is_loopback(parts.hostname):
+        # Scheme and host end before any "?", so the query-less URL is the cache key.
+        host = _cleartext_host(url.partition("?")[0])
+        if host is None:
             return
-        host = parts.hostname or ""
         with self._warn_lock:
             if host in self._warned_hosts:
                 return
-            self._warned_hosts.add(host)
         warnings.warn(
             f"sending a bearer token over plain http to {host}; use https:// so it is "
             "not readable on the network",
             InsecureTokenWarning,
-            stacklevel=4,
+            stacklevel=_caller_stacklevel(),
         )
+        # Only once the warning returned: a filter that made it an error refuses every call.
+        with self._warn_lock:
+            self._warned_hosts.add(host)
 
     # -- parsing ----------------------------------------------------------------------------
 
@@ -479,8 +566,6 @@ class ApiClient:
         response_types_map: Optional[Mapping[str, Optional[str]]] = None,
     ) -> ApiResponse[Any]:
         """The ``ApiResponse`` for a read response; a non-2xx status raises its ``ApiException``."""
-        from _generated._parsing import parse_body
-
         raw = response_data.read()
         status = response_data.status
         types = response_types_map or {}
@@ -517,8 +602,6 @@ class ApiClient:
     ) -> Any:
         """Parse ``response_text`` as ``response_type`` (a type string such as
         ``"List[TokenUsageResponse]"``); raises ``ResponseValidationError``."""
-        from _generated._parsing import is_json_content_type, parse_body
-
         raw = response_text.encode("utf-8") if isinstance(response_text, str) else response_text
         headers = {"Content-Type": content_type} if content_type else {}
         if content_type and not is_json_content_type(content_type):
@@ -528,13 +611,88 @@ class ApiClient:
         return parse_body(raw, response_type, status=0, reason=None, headers=headers)
 
 
+def _plain_query(
+    queries: list[tuple[str, Any]], collection_formats: Optional[Mapping[str, str]]
+) -> Optional[str]:
+    """The query string the general path builds, for ``(str, value)`` pairs whose value is a
+    ``str``, a ``datetime``, or (in ``multi`` format) a list of those; ``None`` for anything
+    else, which the general path then handles."""
+    formats = collection_formats or {}
+    parts: list[str] = []
+    for pair in queries:
+        if type(pair) is not tuple or len(pair) != 2 or type(pair[0]) is not str:
+            return None
+        key, value = pair
+        fmt = formats.get(key)
+        items: Sequence[Any]
+        if type(value) is list and fmt == "multi":
+            items = value
+        elif fmt:
+            return None
+        else:
+            items = (value,)
+        for item in items:
+            if type(item) is str:
+                text = item
+            elif type(item) is datetime.datetime:
+                text = format_datetime(item)
+            else:
+                return None
+            # quote(text, safe="") without its per-byte Python loop for ASCII text.
+            text = text.translate(_QUOTE_ASCII) if text.isascii() else quote(text, safe="")
+            parts.append(f"{_quote_key(key)}={text}")
+    return "&".join(parts)
+
+
+def _plain_str_values(
+    headers: Mapping[str, Any], collection_formats: Optional[Mapping[str, str]]
+) -> bool:
+    """Whether serializing ``headers`` would leave them as they are: every value an exact
+    ``str`` and no header named in ``collection_formats``."""
+    if collection_formats and not collection_formats.keys().isdisjoint(headers):
+        return False
+    return set(map(type, headers.values())) <= _STR_ONLY
+
+
+@functools.lru_cache(maxsize=256)
+def _quote_key(key: str) -> str:
+    # Parameter names repeat on every call; quote each once.
+    return quote(key)
+
+
 def _check_headers(headers: Mapping[str, str]) -> None:
+    # One scan of all names and values; the slow loop below only runs to name the culprit.
+    joined = "".join(headers) + "".join(map(str, headers.values()))
+    if "\r" not in joined and "\n" not in joined and "\0" not in joined:
+        return
     for name, value in headers.items():
         if any(char in name for char in _FORBIDDEN_HEADER_CHARS):
             raise ApiValueError(f"header name {name!r} contains CR, LF or NUL")
         if any(char in str(value) for char in _FORBIDDEN_HEADER_CHARS):
             # the value may be a credential: name the header only
             raise ApiValueError(f"the value of header {name!r} contains CR, LF or NUL")
+
+
+def _caller_stacklevel() -> int:
+    # The first frame outside the SDK, so a warning points at the caller's line whichever
+    # public method (and so however many SDK frames) led here. 1 is our caller.
+    package = __name__.partition(".")[0]
+    frame = sys._getframe(2)
+    level = 2
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(package):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+@functools.lru_cache(maxsize=64)
+def _cleartext_host(base_url: str) -> Optional[str]:
+    """The host of ``base_url`` if a token sent there would cross a network unencrypted
+    (plain http, not loopback), else ``None``. Cached: clients call few hosts."""
+    parts = urlsplit(base_url)
+    if parts.scheme != "http" or _is_loopback(parts.hostname):
+        return None
+    return parts.hostname or ""
 
 
 def _is_loopback(hostname: Optional[str]) -> bool:
@@ -560,12 +718,13 @@ def _log_target(url: str) -> str:
 
 
 def _clip_timeout(timeout: Any, remaining: float) -> Any:
+    # Bound the whole attempt by what is left of the deadline through ``total``; reading
+    # ``read_timeout`` of a Timeout with a total would need its clock started.
     import urllib3
 
     if timeout is None:
-        return urllib3.Timeout(connect=remaining, read=remaining)
-    connect = timeout.connect_timeout
-    read = timeout.read_timeout
-    connect = remaining if not isinstance(connect, (int, float)) else min(connect, remaining)
-    read = remaining if not isinstance(read, (int, float)) else min(read, remaining)
-    return urllib3.Timeout(connect=connect, read=read)
+        return urllib3.Timeout(total=remaining)
+    clipped = timeout.clone()
+    total = clipped.total
+    clipped.total = remaining if not isinstance(total, (int, float)) else min(total, remaining)
+    return clipped

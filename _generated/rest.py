@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import io
 import ssl
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+import time
+from collections.abc import Mapping
+from contextlib import ContextDecorator
+from types import TracebackType
 from typing import Any, Optional, Union
 from urllib.parse import urlsplit
 
 import urllib3
 from urllib3.exceptions import (
+    ConnectTimeoutError,
     HTTPError,
     MaxRetryError,
     NameResolutionError,
@@ -42,6 +45,8 @@ __all__ = ["ApiException", "RESTClientObject", "RESTResponse", "RESTResponseType
 
 RESTResponseType = urllib3.HTTPResponse
 
+_READ_CHUNK = 256 * 1024
+
 # Only redirects are left to urllib3; every other retry is the SDK's decision.
 _TRANSPORT_RETRY = Retry(
     total=None,
@@ -66,12 +71,48 @@ class RESTResponse(io.IOBase):
         self.data: Optional[bytes] = None
         self._host = host
 
-    def read(self, size: int = -1) -> bytes:
-        """Read (once) and return the whole body; transport errors become SDK errors."""
+    def read(self, size: int = -1, *, deadline: Optional[float] = None) -> bytes:
+        """Read (once) and return the whole body; transport errors become SDK errors.
+
+        ``deadline`` (a ``time.monotonic()`` instant) bounds the whole read: a body still
+        arriving then raises ``ApiTimeoutError``.
+        """
         if self.data is None:
             with translate_errors(self._host):
-                self.data = self.response.data
+                self.data = self.response.data if deadline is None else self._read_by(deadline)
         return self.data
+
+    def _read_by(self, deadline: float) -> bytes:
+        # A read timeout bounds each receive, not a body that trickles in: check the clock
+        # between receives and never let one wait past the deadline.
+        chunks: list[bytes] = []
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._deadline_passed()
+            sock = getattr(getattr(self.response, "connection", None), "sock", None)
+            by_deadline = False
+            if sock is not None:
+                current = sock.gettimeout()
+                by_deadline = current is None or left < current
+                if by_deadline:
+                    sock.settimeout(left)
+            try:
+                chunk = self.response.read1(_READ_CHUNK)
+            except Urllib3TimeoutError as exc:
+                if not by_deadline:
+                    raise
+                raise self._deadline_passed() from exc
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+    def _deadline_passed(self) -> ApiTimeoutError:
+        return ApiTimeoutError(
+            f"the call's deadline passed while reading the response from {self._host}; "
+            "raise the deadline or ask for less data",
+            host=self._host,
+        )
 
     @property
     def headers(self) -> Mapping[str, str]:
@@ -104,14 +145,20 @@ class RESTClientObject:
     def __init__(self, configuration: Any) -> None:
         pool_args: dict[str, Any] = {
             "cert_reqs": ssl.CERT_REQUIRED if configuration.verify_ssl else ssl.CERT_NONE,
-            "ca_certs": configuration.ssl_ca_cert,
-            "cert_file": configuration.cert_file,
-            "key_file": configuration.key_file,
-            "ca_cert_data": configuration.ca_cert_data,
             "maxsize": configuration.connection_pool_maxsize,
             "block": True,
             "retries": _TRANSPORT_RETRY,
         }
+        # Unset TLS files stay out: urllib3 defaults them to None anyway, and every request
+        # pays for each pool argument when it looks up its pool.
+        for name, value in (
+            ("ca_certs", configuration.ssl_ca_cert),
+            ("cert_file", configuration.cert_file),
+            ("key_file", configuration.key_file),
+            ("ca_cert_data", configuration.ca_cert_data),
+        ):
+            if value is not None:
+                pool_args[name] = value
         if configuration.assert_hostname is not None:
             pool_args["assert_hostname"] = configuration.assert_hostname
         if configuration.tls_server_name:
@@ -191,28 +238,46 @@ def to_urllib3_timeout(value: Any) -> Optional[urllib3.Timeout]:
     )
 
 
-@contextmanager
-def translate_errors(host: str) -> Iterator[None]:
-    """Turn urllib3 and socket errors into the SDK's connection errors (cause chained)."""
-    try:
-        yield
-    except MaxRetryError as exc:
-        raise _translate(exc.reason or exc, host) from exc
-    except (HTTPError, OSError) as exc:
-        raise _translate(exc, host) from exc
+class translate_errors(ContextDecorator):
+    """Turn urllib3 and socket errors into the SDK's connection errors (cause chained).
+
+    ``with translate_errors(host): ...`` -- a class rather than a ``@contextmanager``
+    generator because it wraps every request and every body read.
+    """
+
+    __slots__ = ("host",)
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        if exc is None:
+            return
+        if isinstance(exc, MaxRetryError):
+            raise _translate(exc.reason or exc, self.host) from exc
+        if isinstance(exc, (HTTPError, OSError)):
+            raise _translate(exc, self.host) from exc
 
 
 def _translate(exc: BaseException, host: str) -> ApiConnectionError:
-    if isinstance(exc, (Urllib3TimeoutError, TimeoutError)):
-        phase = "connecting to" if "connect" in str(exc).lower() else "waiting for"
-        return ApiTimeoutError(
-            f"timed out {phase} {host}: the server did not answer in time; "
-            "raise _request_timeout or check the server's health",
-            host=host,
-        )
+    # Order matters: urllib3's NewConnectionError (refused, DNS) subclasses its
+    # ConnectTimeoutError, so it must be matched before the timeouts.
     if isinstance(exc, NameResolutionError):
         return ApiConnectionError(
             f"cannot resolve {host}: check the host name in Configuration.host", host=host
+        )
+    if isinstance(exc, ProxyError):
+        return ApiConnectionError(
+            f"the proxy refused or failed the connection to {host}: check Configuration.proxy",
+            host=host,
         )
     if isinstance(exc, (SSLError, ssl.SSLError)):
         err = ApiConnectionError(
@@ -222,15 +287,17 @@ def _translate(exc: BaseException, host: str) -> ApiConnectionError:
         )
         err.retryable = False
         return err
-    if isinstance(exc, ProxyError):
-        return ApiConnectionError(
-            f"the proxy refused or failed the connection to {host}: check Configuration.proxy",
-            host=host,
-        )
     if isinstance(exc, (NewConnectionError, ConnectionRefusedError)):
         return ApiConnectionError(
-            f"cannot connect to {host}: connection refused; check that the engine is "
+            f"cannot connect to {host} ({_os_reason(exc)}): check that the engine is "
             "running and Configuration.host is right",
+            host=host,
+        )
+    if isinstance(exc, (Urllib3TimeoutError, TimeoutError)):
+        phase = "connecting to" if isinstance(exc, ConnectTimeoutError) else "waiting for"
+        return ApiTimeoutError(
+            f"timed out {phase} {host}: the server did not answer in time; "
+            "raise _request_timeout or check the server's health",
             host=host,
         )
     return ApiConnectionError(
@@ -240,13 +307,28 @@ def _translate(exc: BaseException, host: str) -> ApiConnectionError:
     )
 
 
+def _os_reason(exc: BaseException) -> str:
+    # NewConnectionError chains the socket's OSError; its strerror is the useful part.
+    cause: Optional[BaseException] = exc
+    for _ in range(8):  # a short chain; bounded in case of a cycle
+        if cause is None or isinstance(cause, OSError):
+            break
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(cause, OSError) and cause.strerror:
+        return cause.strerror[:200]
+    return _first_line(exc)
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0][:200]
 
 
 def _host_of(url: str) -> str:
-    parts = urlsplit(url)
+    # The query never holds the host; without it, calls to one endpoint hit urlsplit's cache.
+    parts = urlsplit(url.partition("?")[0])
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.netloc else url
 
 

@@ -8,6 +8,7 @@ are fields of the policy so tests can pin them::
 
 from __future__ import annotations
 
+import functools
 import random as _random
 import time
 from collections.abc import Callable, Mapping
@@ -136,7 +137,7 @@ class RetryPolicy:
         elif status is not None and status in self.statuses:
             reason = f"HTTP {status}"
         else:
-            return RetryDecision(False, 0.0, f"HTTP {status} is final")
+            return _final(status)
 
         if attempt >= self.max_retries:
             return RetryDecision(False, 0.0, f"{reason}; retries exhausted ({self.max_retries})")
@@ -152,6 +153,12 @@ class RetryPolicy:
                 )
             return RetryDecision(True, retry_after, f"{reason}; Retry-After {retry_after:g} s")
         return RetryDecision(True, self.backoff(attempt), reason)
+
+
+@functools.lru_cache(maxsize=128)
+def _final(status: Optional[int]) -> RetryDecision:
+    # Decisions are immutable; the one for a final status (every success) is built once.
+    return RetryDecision(False, 0.0, f"HTTP {status} is final")
 
 
 RetrySetting = Union[None, int, RetryPolicy, Any]

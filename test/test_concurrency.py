@@ -1,0 +1,225 @@
+"""One ``ApiClient`` shared by many threads: correct answers, a bounded pool, no poisoning.
+
+The fake engine's server is wrapped to count the TCP connections it accepts (distinct client
+addresses), so the pool bound is checked where it matters: at the server. Every thread is
+joined with a timeout, so a deadlock fails the test instead of hanging the suite.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from _generated import UsageApi
+from _generated.exceptions import ApiException
+from _generated.retry import RetryPolicy
+from _generated.testing import FakeUsageEngine, Fault, UsageRecord, aggregate, sample_records
+
+THREADS = 16
+CALLS = 2000
+POOL_SIZE = 4
+JOIN_TIMEOUT = 30.0
+DAY0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+RECORDS = tuple(sample_records(seed=7, count=400))
+GROUPINGS: tuple[tuple[str, ...], ...] = (("rule_type",), ("task",), ("rule_type", "task"))
+
+
+class ConnectionCounter:
+    """Counts the connections a server accepts, by client address (thread-safe)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.peers: set[tuple[str, int]] = set()
+
+    def wrap(self, server: Any) -> None:
+        accept = server.process_request
+
+        def counting(request: Any, client_address: tuple[str, int]) -> None:
+            with self.lock:
+                self.peers.add(client_address)
+            accept(request, client_address)
+
+        server.process_request = counting
+
+
+@pytest.fixture
+def engine() -> Iterator[tuple[FakeUsageEngine, ConnectionCounter]]:
+    counter = ConnectionCounter()
+    with FakeUsageEngine(RECORDS) as fake:
+        # FakeUsageEngine has no public hook for accepted sockets; its socketserver does.
+        counter.wrap(fake._server)
+        yield fake, counter
+
+
+def window(index: int) -> tuple[datetime, datetime, tuple[str, ...]]:
+    """A distinct (start, end, group_by) per call index, so answers differ between calls."""
+    start = DAY0 + timedelta(days=index % 29, hours=index % 7)
+    end = start + timedelta(days=1 + index % 3)
+    return start, end, GROUPINGS[index % len(GROUPINGS)]
+
+
+def expected(records: tuple[UsageRecord, ...], index: int) -> list[dict[str, Any]]:
+    start, end, group_by = window(index)
+    return aggregate(records, start, end, group_by)
+
+
+def run_threads(target: Callable[[int], None], count: int = THREADS) -> float:
+    """Run ``target(thread_index)`` in ``count`` threads; fail if any is stuck."""
+    errors: list[BaseException] = []
+
+    def guarded(index: int) -> None:
+        try:
+            target(index)
+        except BaseException as exc:  # reported below, with the thread's failure
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=guarded, args=(i,), daemon=True, name=f"caller-{i}")
+        for i in range(count)
+    ]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    deadline = started + JOIN_TIMEOUT
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [thread.name for thread in threads if thread.is_alive()]
+    assert not stuck, f"threads still running after {JOIN_TIMEOUT} s: {stuck}"
+    if errors:
+        raise errors[0]
+    return time.monotonic() - started
+
+
+def test_shared_client_serves_2000_calls_from_16_threads_correctly(
+    engine: tuple[FakeUsageEngine, ConnectionCounter],
+) -> None:
+    fake, counter = engine
+    answers: dict[int, list[dict[str, Any]]] = {}
+    lock = threading.Lock()
+    with fake.api_client(retries=0, connection_pool_maxsize=POOL_SIZE) as client:
+        api = UsageApi(client)
+
+        def caller(thread_index: int) -> None:
+            for index in range(thread_index, CALLS, THREADS):
+                start, end, group_by = window(index)
+                rows = api.get_token_usage_api_v2_usage_tokens_get(
+                    start_time=start, end_time=end, group_by=list(group_by)
+                )
+                with lock:
+                    answers[index] = [row.to_dict() for row in rows]
+
+        elapsed = run_threads(caller)
+        pool = client.rest_client.pool_manager.connection_from_url(fake.host)
+        client_side_connections = pool.num_connections
+
+    assert len(answers) == CALLS
+    wrong = [i for i in range(CALLS) if answers[i] != expected(RECORDS, i)]
+    assert not wrong, f"{len(wrong)} calls got another call's answer, e.g. #{wrong[0]}"
+    assert sum(1 for i in range(CALLS) if answers[i]) > CALLS // 2, "most windows have data"
+    assert fake.attempts == CALLS
+    assert 1 <= len(counter.peers) <= POOL_SIZE
+    assert client_side_connections <= POOL_SIZE
+    assert elapsed < 20.0
+
+
+FAULTS = [
+    Fault.reset(),
+    Fault.drop(),
+    Fault.truncate(),
+    Fault.hang(),
+    Fault.status(503),
+    Fault.status(401),
+    Fault.body("[{not json"),
+    Fault.body("plain", "text/plain"),
+    Fault.slow_body(0.05, chunk_size=1024),
+]
+ROUNDS = 3
+CALLS_WITH_FAULTS = 400
+
+
+def test_failures_under_load_poison_nothing(
+    engine: tuple[FakeUsageEngine, ConnectionCounter],
+) -> None:
+    fake, _ = engine
+    for fault in FAULTS * ROUNDS:
+        fake.inject(fault)
+    slow_body_faults = ROUNDS  # a body trickling within the read timeout is a success
+    failures: list[ApiException] = []
+    successes = 0
+    lock = threading.Lock()
+    with fake.api_client(retries=0, connection_pool_maxsize=POOL_SIZE) as client:
+        api = UsageApi(client)
+
+        def caller(thread_index: int) -> None:
+            nonlocal successes
+            for index in range(thread_index, CALLS_WITH_FAULTS, THREADS):
+                start, end, group_by = window(index)
+                try:
+                    rows = api.get_token_usage_api_v2_usage_tokens_get(
+                        start_time=start,
+                        end_time=end,
+                        group_by=list(group_by),
+                        _request_timeout=(2, 0.5),
+                    )
+                except ApiException as exc:
+                    with lock:
+                        failures.append(exc)
+                    continue
+                assert [row.to_dict() for row in rows] == expected(RECORDS, index)
+                with lock:
+                    successes += 1
+
+        run_threads(caller)
+        assert fake.pending_faults == 0
+        assert len(failures) == len(FAULTS) * ROUNDS - slow_body_faults
+        assert successes == CALLS_WITH_FAULTS - len(failures)
+
+        # Afterwards every connection in the pool is healthy: sequential calls all succeed
+        # at once (a leaked connection would block, a poisoned one would fail).
+        started = time.monotonic()
+        for index in range(4 * POOL_SIZE):
+            start, end, group_by = window(index)
+            rows = api.get_token_usage_api_v2_usage_tokens_get(
+                start_time=start, end_time=end, group_by=list(group_by), _retries=0
+            )
+            assert [row.to_dict() for row in rows] == expected(RECORDS, index)
+        assert time.monotonic() - started < 2.0
+    assert len({type(exc).__name__ for exc in failures}) >= 4
+
+
+def test_retries_from_many_threads_each_get_their_own_backoff(
+    engine: tuple[FakeUsageEngine, ConnectionCounter],
+) -> None:
+    fake, counter = engine
+    fake.inject(Fault.status(503), times=THREADS)
+    delays: list[float] = []
+    lock = threading.Lock()
+
+    def sleep(seconds: float) -> None:
+        with lock:
+            delays.append(seconds)
+
+    # Enough retries that even one thread meeting every 503 succeeds.
+    policy = RetryPolicy(max_retries=THREADS, sleep=sleep, random=lambda: 0.0)
+    with fake.api_client(retries=policy, connection_pool_maxsize=POOL_SIZE) as client:
+        api = UsageApi(client)
+
+        def caller(thread_index: int) -> None:
+            start, end, group_by = window(thread_index)
+            rows = api.get_token_usage_api_v2_usage_tokens_get(
+                start_time=start, end_time=end, group_by=list(group_by)
+            )
+            assert [row.to_dict() for row in rows] == expected(RECORDS, thread_index)
+
+        run_threads(caller)
+    # 16 failed attempts, each retried after its own thread's backoff: 0.5 s, 1 s, 2 s...
+    assert len(delays) == THREADS
+    assert set(delays) <= {0.5, 1.0, 2.0, 4.0, 8.0}
+    assert 0.5 in delays
+    assert fake.attempts == 2 * THREADS
+    assert len(counter.peers) <= POOL_SIZE

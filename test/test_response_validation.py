@@ -1,0 +1,290 @@
+"""Response bodies generated from the OpenAPI schema: valid ones parse, invalid ones are refused.
+
+The strategies are built from ``components/schemas`` of ``usage.openapi.json`` (not from the
+SDK's models): valid ``List[TokenUsageResponse]`` bodies, with unknown properties sprinkled
+in, must parse to exactly the models built here by hand; invalid variants (a required field
+missing, a field of the wrong JSON type, a body that is not a list, a body cut short) must
+raise ``ResponseValidationError`` -- never a bare ``JSONDecodeError`` or pydantic error.
+
+Most examples go through ``ApiClient.deserialize`` for speed; a smaller set is served over
+HTTP by the fake engine and fetched with the API method.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pydantic
+import pytest
+from _helpers import reference_file
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from _generated import ApiClient, Configuration, UsageApi
+from _generated.exceptions import ResponseValidationError
+from _generated.models import TokenUsageCount, TokenUsageResponse
+from _generated.testing import FakeUsageEngine, Fault
+
+SPEC = json.loads(reference_file("usage.openapi.json").read_text())
+SCHEMAS: dict[str, Any] = SPEC["components"]["schemas"]
+RESPONSE_TYPE = "List[TokenUsageResponse]"
+ROW_SCHEMA = {"$ref": "#/components/schemas/TokenUsageResponse"}
+# Deprecated counts the schema marks required but the SDK fills from their successors
+# (TokenUsageCount's documented leniency, so a server that stops sending them still works).
+FILLED_FROM = {"user_input": "inference", "prompt": "eval_prompt", "completion": "eval_completion"}
+INT64 = 2**63 - 1
+
+
+def resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = SCHEMAS[schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def json_types(schema: dict[str, Any]) -> set[str]:
+    """The JSON types a schema allows."""
+    schema = resolve(schema)
+    if "anyOf" in schema:
+        return set().union(*(json_types(option) for option in schema["anyOf"]))
+    return {schema["type"]}
+
+
+# -- valid instances, from the schema -------------------------------------------------------------
+
+extra_keys = st.text(min_size=1, max_size=12)
+json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-1000, 1000), st.text(max_size=10))
+
+
+def valid(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Instances of ``schema``; objects may carry properties the schema does not declare."""
+    schema = resolve(schema)
+    if "anyOf" in schema:
+        return st.one_of([valid(option) for option in schema["anyOf"]])
+    kind = schema.get("type")
+    if "enum" in schema:
+        return st.sampled_from(schema["enum"])
+    if kind == "string":
+        return st.text(max_size=24)
+    if kind == "integer":
+        return st.integers(min_value=-INT64 - 1, max_value=INT64)
+    if kind == "null":
+        return st.none()
+    if kind == "array":
+        return st.lists(valid(schema["items"]), max_size=4)
+    if kind == "object":
+        properties = schema.get("properties", {})
+        required = set(schema.get("required", ()))
+        declared = st.fixed_dictionaries(
+            {name: valid(sub) for name, sub in properties.items() if name in required},
+            optional={name: valid(sub) for name, sub in properties.items() if name not in required},
+        )
+        unknown = st.dictionaries(
+            extra_keys.filter(lambda key: key not in properties), json_scalars, max_size=2
+        )
+        return st.tuples(declared, unknown).map(lambda parts: {**parts[1], **parts[0]})
+    raise AssertionError(f"schema construct not covered by the test: {schema}")
+
+
+valid_rows = valid(ROW_SCHEMA)
+valid_bodies = st.lists(valid_rows, max_size=6)
+
+
+def expected_row(row: dict[str, Any]) -> TokenUsageResponse:
+    """The model a row should parse to, built field by field (not by parsing)."""
+    count_fields = set(resolve(SCHEMAS["TokenUsageCount"])["properties"])
+    row_fields = set(resolve(SCHEMAS["TokenUsageResponse"])["properties"])
+    counts = row["count"]
+    count = TokenUsageCount(
+        inference=counts["inference"],
+        eval_prompt=counts["eval_prompt"],
+        eval_completion=counts["eval_completion"],
+        user_input=counts["user_input"],
+        prompt=counts["prompt"],
+        completion=counts["completion"],
+        **{key: value for key, value in counts.items() if key not in count_fields},
+    )
+    named = {key: row[key] for key in ("rule_type", "task_id") if key in row}
+    extra = {key: value for key, value in row.items() if key not in row_fields}
+    return TokenUsageResponse(count=count, **named, **extra)
+
+
+def assert_parsed_as(parsed: list[TokenUsageResponse], body: list[dict[str, Any]]) -> None:
+    assert isinstance(parsed, list) and len(parsed) == len(body)
+    for model, row in zip(parsed, body, strict=True):
+        assert isinstance(model, TokenUsageResponse)
+        assert model == expected_row(row)
+        assert model.rule_type == row.get("rule_type")
+        assert model.task_id == row.get("task_id")
+        for name, value in row["count"].items():
+            if name in TokenUsageCount.model_fields:
+                assert getattr(model.count, name) == value
+            else:
+                assert (model.count.model_extra or {})[name] == value
+        assert model.to_dict() == row, "unknown fields are kept, nothing is added"
+
+
+# -- invalid variants -----------------------------------------------------------------------------
+
+wrong_values: dict[str, st.SearchStrategy[Any]] = {
+    "string": st.text(max_size=8),
+    "integer": st.integers(-1000, 1000),
+    "number": st.floats(allow_nan=False, allow_infinity=False).filter(
+        lambda x: not float(x).is_integer()
+    ),
+    "boolean": st.booleans(),
+    "null": st.none(),
+    "array": st.lists(st.integers(0, 9), max_size=2),
+    "object": st.dictionaries(st.text(max_size=4), st.integers(0, 9), max_size=2),
+}
+
+
+def wrong_type(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """JSON values whose type ``schema`` does not allow (``number`` is never integral here)."""
+    allowed = json_types(schema)
+    return st.one_of([strategy for kind, strategy in wrong_values.items() if kind not in allowed])
+
+
+def field_paths() -> list[tuple[tuple[str, ...], dict[str, Any], bool]]:
+    """Every declared field below a row: (path, schema, required-and-not-filled-by-the-SDK)."""
+    paths = []
+    row = resolve(SCHEMAS["TokenUsageResponse"])
+    for name, sub in row["properties"].items():
+        paths.append(((name,), sub, name in row.get("required", ())))
+    count = resolve(SCHEMAS["TokenUsageCount"])
+    for name, sub in count["properties"].items():
+        required = name in count.get("required", ()) and name not in FILLED_FROM
+        paths.append((("count", name), sub, required))
+    return paths
+
+
+FIELD_PATHS = field_paths()
+REQUIRED_PATHS = [path for path, _, required in FIELD_PATHS if required]
+
+
+@st.composite
+def invalid_bodies(draw: st.DrawFn) -> tuple[str, str]:
+    """``(kind, body text)`` of a body that does not match ``List[TokenUsageResponse]``."""
+    kind = draw(st.sampled_from(["missing", "wrong_type", "not_a_list", "cut_short"]))
+    rows = draw(st.lists(valid_rows, min_size=1, max_size=4))
+    if kind == "not_a_list":
+        value = draw(
+            st.one_of(valid_rows, st.none(), st.booleans(), st.integers(), st.text(max_size=8))
+        )
+        return kind, json.dumps(value)
+    if kind == "cut_short":
+        text = json.dumps(rows)
+        return kind, text[: draw(st.integers(0, len(text) - 1))]
+    row = draw(st.sampled_from(rows))
+    if kind == "missing":
+        path = draw(st.sampled_from(REQUIRED_PATHS))
+        parent = row if len(path) == 1 else row["count"]
+        del parent[path[-1]]
+    else:
+        path, schema, _ = draw(st.sampled_from(FIELD_PATHS))
+        parent = row if len(path) == 1 else row["count"]
+        parent[path[-1]] = draw(wrong_type(schema))
+    return kind, json.dumps(rows)
+
+
+# -- through ApiClient.deserialize ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[ApiClient]:
+    with ApiClient(Configuration(host="http://127.0.0.1:9")) as api_client:
+        yield api_client
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=valid_bodies)
+def test_every_valid_body_parses_to_the_expected_models(
+    client: ApiClient, body: list[dict[str, Any]]
+) -> None:
+    parsed = client.deserialize(json.dumps(body), RESPONSE_TYPE, "application/json")
+    assert_parsed_as(parsed, body)
+
+
+@settings(max_examples=80, deadline=None)
+@given(case=invalid_bodies())
+def test_every_invalid_body_raises_response_validation_error(
+    client: ApiClient, case: tuple[str, str]
+) -> None:
+    kind, text = case
+    with pytest.raises(ResponseValidationError) as info:
+        client.deserialize(text, RESPONSE_TYPE, "application/json")
+    exc = info.value
+    assert not isinstance(exc, (json.JSONDecodeError, pydantic.ValidationError))
+    assert isinstance(exc.__cause__, pydantic.ValidationError)
+    if kind == "cut_short":
+        assert exc.detail.startswith("the body is not valid JSON")
+    else:
+        assert exc.detail.startswith(f"the body does not match {RESPONSE_TYPE}: ")
+    assert exc.body == text[: len(exc.body)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    body=st.lists(valid_rows, min_size=1, max_size=3),
+    dropped=st.sets(st.sampled_from(sorted(FILLED_FROM)), min_size=1),
+)
+def test_missing_deprecated_counts_are_filled_from_their_successors(
+    client: ApiClient, body: list[dict[str, Any]], dropped: set[str]
+) -> None:
+    for row in body:
+        for name in dropped:
+            del row["count"][name]
+    parsed = client.deserialize(json.dumps(body), RESPONSE_TYPE, "application/json")
+    for model, row in zip(parsed, body, strict=True):
+        for name in dropped:
+            assert getattr(model.count, name) == row["count"][FILLED_FROM[name]]
+
+
+def test_the_schema_strategies_cover_every_property() -> None:
+    covered = {path[-1] for path, _, _ in FIELD_PATHS}
+    declared = set(resolve(SCHEMAS["TokenUsageResponse"])["properties"]) | set(
+        resolve(SCHEMAS["TokenUsageCount"])["properties"]
+    )
+    assert covered == declared
+    assert ("count",) in REQUIRED_PATHS
+    assert {("count", "inference"), ("count", "eval_prompt"), ("count", "eval_completion")} <= set(
+        REQUIRED_PATHS
+    )
+
+
+# -- over HTTP ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[FakeUsageEngine, UsageApi]]:
+    with FakeUsageEngine() as engine, engine.api_client(retries=0) as api_client:
+        yield engine, UsageApi(api_client)
+
+
+@settings(max_examples=12, deadline=None)
+@given(body=valid_bodies)
+def test_valid_bodies_served_over_http_parse(
+    served: tuple[FakeUsageEngine, UsageApi], body: list[dict[str, Any]]
+) -> None:
+    engine, api = served
+    engine.inject(Fault.body(json.dumps(body)))
+    info = api.get_token_usage_api_v2_usage_tokens_get_with_http_info()
+    assert info.status_code == 200
+    assert_parsed_as(info.data, body)
+
+
+@settings(max_examples=12, deadline=None)
+@given(case=invalid_bodies())
+def test_invalid_bodies_served_over_http_raise(
+    served: tuple[FakeUsageEngine, UsageApi], case: tuple[str, str]
+) -> None:
+    engine, api = served
+    _, text = case
+    engine.inject(Fault.body(text))
+    with pytest.raises(ResponseValidationError) as info:
+        api.get_token_usage_api_v2_usage_tokens_get()
+    exc = info.value
+    assert exc.status == 200
+    assert exc.headers is not None and exc.headers["Content-Type"] == "application/json"
+    assert exc.body == text[: len(exc.body or "")]
