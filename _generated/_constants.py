@@ -7,6 +7,7 @@ arguments; these constants are only what you get when you say nothing.
 
 from __future__ import annotations
 
+import os
 from typing import Final
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "DEFAULT_READ_TIMEOUT",
     "DEFAULT_REDIRECTS",
     "ERROR_BODY_EXCERPT",
+    "GC_PAUSE_MIN_BODY",
     "LOGGER_NAME",
     "RETRY_STATUSES",
     "USER_AGENT",
@@ -48,10 +50,13 @@ DEFAULT_MAX_RETRY_AFTER: Final = 120.0
 RETRY_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
 #: Same-host redirects followed per call (Authorization is dropped on a cross-host redirect).
 DEFAULT_REDIRECTS: Final = 3
-#: Connections kept per host in the pool (the generated client's default).
-DEFAULT_POOL_MAXSIZE: Final = 4
+#: Connections kept per host in the pool (the generated client's default: 5 per CPU).
+DEFAULT_POOL_MAXSIZE: Final = (os.cpu_count() or 1) * 5
 #: Characters of a bad response body kept in the exception.
 ERROR_BODY_EXCERPT: Final = 2048
+#: Response bodies of at least this many bytes are validated with Python's cyclic garbage
+#: collector paused (see ``_parsing``): its passes cost more than the parse itself.
+GC_PAUSE_MIN_BODY: Final = 64 * 1024
 #: Logger the SDK writes to; Authorization values are redacted.
 LOGGER_NAME: Final = "_generated"
 #: User-Agent sent unless overridden.

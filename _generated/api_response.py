@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Generic, Optional, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBytes, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBytes, StrictInt, field_serializer
 
 __all__ = ["ApiResponse", "T"]
 
@@ -21,6 +21,11 @@ class ApiResponse(BaseModel, Generic[T]):
     headers: Optional[Mapping[str, str]] = Field(None, description="HTTP headers")
     data: T = Field(description="Deserialized data given the data type")
     raw_data: StrictBytes = Field(description="Raw data (HTTP response body)")
+
+    @field_serializer("headers")
+    def _headers_as_dict(self, headers: Optional[Mapping[str, str]]) -> Optional[dict[str, str]]:
+        # The transport's case-insensitive header mapping dumps as a plain dict.
+        return dict(headers) if headers is not None else None
 
     def __repr__(self) -> str:
         # The body can be megabytes; show its size, not its bytes.

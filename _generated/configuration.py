@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 import platform
 import sys
 import threading
@@ -20,6 +19,7 @@ from typing_extensions import NotRequired, Self
 from _generated._constants import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_HOST,
+    DEFAULT_POOL_MAXSIZE,
     DEFAULT_READ_TIMEOUT,
     LOGGER_NAME,
 )
@@ -193,9 +193,7 @@ class Configuration:
         self.assert_hostname = assert_hostname
         self.tls_server_name = tls_server_name
         self.connection_pool_maxsize = (
-            connection_pool_maxsize
-            if connection_pool_maxsize is not None
-            else (os.cpu_count() or 1) * 5
+            DEFAULT_POOL_MAXSIZE if connection_pool_maxsize is None else connection_pool_maxsize
         )
         self.proxy = proxy
         self.no_proxy = no_proxy

@@ -112,6 +112,14 @@ class RetryPolicy:
             statuses=frozenset(retry.status_forcelist or RETRY_STATUSES),
         )
 
+    def __repr__(self) -> str:
+        return (
+            f"RetryPolicy(max_retries={self.max_retries!r}, "
+            f"backoff_initial={self.backoff_initial!r}, backoff_max={self.backoff_max!r}, "
+            f"jitter={self.jitter!r}, max_retry_after={self.max_retry_after!r}, "
+            f"statuses={sorted(self.statuses)})"
+        )
+
     def with_overrides(self, **changes: Any) -> RetryPolicy:
         """A copy with some fields changed."""
         return replace(self, **changes)

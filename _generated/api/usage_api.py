@@ -255,11 +255,15 @@ def _datetime_arg(name: str, value: DateTimeArg) -> Optional[datetime.datetime]:
 def _group_by_arg(value: GroupByArg) -> Optional[list[str]]:
     if value is None:
         return None
-    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, AbstractSet)):
+    items: Any
+    if type(value) is list or type(value) is tuple:
+        items = value  # the common case, without the abstract-class checks below
+    elif isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, AbstractSet)):
         raise ApiArgumentError.for_argument(
             "group_by", value, "a list of 'rule_type' and/or 'task'"
         )
-    items = value if isinstance(value, Sequence) else sorted(value, key=_scope_order)
+    else:
+        items = value if isinstance(value, Sequence) else sorted(value, key=_scope_order)
     scopes: list[str] = []
     for item in items:
         scope = getattr(item, "value", item)
