@@ -45,7 +45,7 @@ test-all:
 	if [ -n "$$missing" ]; then echo "test-all: missing Python versions:$$missing"; fi
 
 bench: $(STAMP)
-	$(PY) -m bench
+	$(PY) -m bench --write-docs
 
 clean:
 	rm -rf $(VENV) .venv-3.* build *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -57,6 +57,12 @@ _STR_ONLY = frozenset({str})
 # unreserved set becomes %XX.
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
 _QUOTE_ASCII = {code: f"%{code:02X}" for code in range(128) if chr(code) not in _UNRESERVED}
+# The characters of an RFC 3339 timestamp: unreserved ones, plus ":" and "+" to encode.
+_TIMESTAMP_CHARS = _UNRESERVED | {":", "+"}
+# The methods whose combined result _plain_query computes in one pass.
+_QUERY_STEPS = frozenset(
+    {"sanitize_for_serialization", "parameters_to_url_query", "parameters_to_tuples"}
+)
 
 
 class InsecureTokenWarning(UserWarning):
@@ -243,14 +249,7 @@ class ApiClient:
     ) -> str:
         """``parameters_to_url_query(sanitize_for_serialization(queries), ...)``; in one pass
         when every value is plain (see ``_plain_query``) and neither step is overridden."""
-        if (
-            getattr(self.sanitize_for_serialization, "__func__", None)
-            is ApiClient.sanitize_for_serialization
-            and getattr(self.parameters_to_url_query, "__func__", None)
-            is ApiClient.parameters_to_url_query
-            and getattr(self.parameters_to_tuples, "__func__", None)
-            is ApiClient.parameters_to_tuples
-        ):
+        if _QUERY_STEPS.isdisjoint(vars(self)) and not _overrides_query_steps(type(self)):
             query = _plain_query(queries, collection_formats)
             if query is not None:
                 return query
@@ -335,8 +334,7 @@ class ApiClient:
                 value = value.value
             text = str(value)
             # quote(text, safe="") without its per-byte Python loop for ASCII text.
-            text = text.translate(_QUOTE_ASCII) if text.isascii() else quote(text, safe="")
-            parts.append(f"{_quote_key(str(key))}={text}")
+            parts.append(f"{_quote_key(str(key))}={_quote_value(text)}")
         return "&".join(parts)
 
     def files_parameters(self, files: Optional[Mapping[str, Any]] = None) -> list[tuple[str, Any]]:
@@ -638,10 +636,29 @@ def _plain_query(
                 text = format_datetime(item)
             else:
                 return None
-            # quote(text, safe="") without its per-byte Python loop for ASCII text.
-            text = text.translate(_QUOTE_ASCII) if text.isascii() else quote(text, safe="")
-            parts.append(f"{_quote_key(key)}={text}")
+            parts.append(f"{_quote_key(key)}={_quote_value(text)}")
     return "&".join(parts)
+
+
+def _overrides_query_steps(cls: type) -> bool:
+    """Whether ``cls`` (an ApiClient subclass) overrides a step ``_plain_query`` stands for."""
+    overrides = _OVERRIDES_QUERY_STEPS.get(cls)
+    if overrides is None:
+        overrides = any(getattr(cls, name) is not getattr(ApiClient, name) for name in _QUERY_STEPS)
+        _OVERRIDES_QUERY_STEPS[cls] = overrides
+    return overrides
+
+
+_OVERRIDES_QUERY_STEPS: dict[type, bool] = {}
+
+
+def _quote_value(text: str) -> str:
+    """``quote(text, safe="")``, without its per-byte Python loop for ASCII text."""
+    if _TIMESTAMP_CHARS.issuperset(text):
+        return text.replace(":", "%3A").replace("+", "%2B")
+    if text.isascii():
+        return text.translate(_QUOTE_ASCII)
+    return quote(text, safe="")
 
 
 def _plain_str_values(
