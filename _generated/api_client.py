@@ -564,30 +564,47 @@ class ApiClient:
         response_types_map: Optional[Mapping[str, Optional[str]]] = None,
     ) -> ApiResponse[Any]:
         """The ``ApiResponse`` for a read response; a non-2xx status raises its ``ApiException``."""
+        data = self._response_data(response_data, response_types_map)
+        return ApiResponse.model_construct(
+            status_code=response_data.status,
+            headers=response_data.getheaders(),
+            data=data,
+            raw_data=response_data.read(),
+        )
+
+    def _response_data(
+        self,
+        response_data: rest.RESTResponse,
+        response_types_map: Optional[Mapping[str, Optional[str]]],
+    ) -> Any:
+        """The parsed body of a 2xx response; any other status raises its ``ApiException``."""
         raw = response_data.read()
         status = response_data.status
         types = response_types_map or {}
         type_string = types.get(str(status)) or types.get(f"{str(status)[0]}XX")
-        headers = response_data.getheaders()
 
         if 200 <= status <= 299:
             if type_string is None:
-                data: Any = None
-            elif type_string == "bytearray":
-                data = raw
-            else:
-                data = parse_body(
-                    raw, type_string, status=status, reason=response_data.reason, headers=headers
-                )
-            return ApiResponse.model_construct(
-                status_code=status, headers=headers, data=data, raw_data=raw
+                return None
+            if type_string == "bytearray":
+                return raw
+            return parse_body(
+                raw,
+                type_string,
+                status=status,
+                reason=response_data.reason,
+                headers=response_data.getheaders(),
             )
 
         error_data: Any = None
         if type_string and raw:
             try:
                 error_data = parse_body(
-                    raw, type_string, status=status, reason=response_data.reason, headers=headers
+                    raw,
+                    type_string,
+                    status=status,
+                    reason=response_data.reason,
+                    headers=response_data.getheaders(),
                 )
             except ResponseValidationError:
                 error_data = None  # the status is the error; an odd error body must not mask it

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 import pydantic
@@ -116,7 +117,7 @@ def test_server_validation_error_raises_422_with_parsed_data(
     error = caught.value
 
     assert error.status == 422
-    assert error.reason == "Unprocessable Entity"
+    assert error.reason == HTTPStatus(422).phrase  # "Unprocessable Content" from Python 3.13 on
     assert error.headers is not None
     assert error.headers["content-type"] == "application/json"
     assert isinstance(error.data, HTTPValidationError)

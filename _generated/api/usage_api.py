@@ -96,7 +96,9 @@ def _with_http_info(
 
 
 def _data(client: ApiClient, call: _PreparedCall) -> list[TokenUsageResponse]:
-    data: list[TokenUsageResponse] = _with_http_info(client, call).data
+    data: list[TokenUsageResponse] = client._response_data(
+        _send(client, call, preload=True), _RESPONSE_TYPES
+    )
     return data
 
 
