@@ -96,15 +96,15 @@ def parse_body(
     headers: Optional[Mapping[str, str]],
 ) -> Any:
     """Validate ``raw`` as ``type_string`` or raise ``ResponseValidationError``."""
+
+    def invalid(detail: str) -> ResponseValidationError:
+        return ResponseValidationError(
+            status=status, reason=reason, headers=headers, body=raw, detail=detail
+        )
+
     content_type = headers.get("Content-Type") if headers else None
     if not is_json_content_type(content_type):
-        raise ResponseValidationError(
-            status=status,
-            reason=reason,
-            headers=headers,
-            body=raw,
-            detail=f"expected a JSON body (application/json), got content type {content_type!r}",
-        )
+        raise invalid(f"expected a JSON body (application/json), got content type {content_type!r}")
     # The adapter's validator directly: TypeAdapter.validate_json only forwards its defaults.
     validate = adapter_for(type_string).validator.validate_json
     charset = _charset(content_type)
@@ -115,21 +115,9 @@ def parse_body(
         with _GC_PAUSE:
             return validate(data)
     except pydantic.ValidationError as exc:
-        raise ResponseValidationError(
-            status=status,
-            reason=reason,
-            headers=headers,
-            body=raw,
-            detail=_describe(exc, type_string),
-        ) from exc
+        raise invalid(_describe(exc, type_string)) from exc
     except (UnicodeDecodeError, LookupError) as exc:
-        raise ResponseValidationError(
-            status=status,
-            reason=reason,
-            headers=headers,
-            body=raw,
-            detail=f"cannot decode the body as {charset}: {exc}",
-        ) from exc
+        raise invalid(f"cannot decode the body as {charset}: {exc}") from exc
 
 
 class _GcPause:
