@@ -8,6 +8,7 @@ whether raised while sending or while reading the body, leaves this module as an
 
 from __future__ import annotations
 
+import functools
 import io
 import ssl
 import time
@@ -15,7 +16,7 @@ from collections.abc import Mapping
 from contextlib import ContextDecorator
 from types import TracebackType
 from typing import Any, Optional, Union
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import urllib3
 from urllib3.exceptions import (
@@ -30,6 +31,7 @@ from urllib3.exceptions import (
 from urllib3.exceptions import (
     TimeoutError as Urllib3TimeoutError,
 )
+from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
 from _generated._constants import DEFAULT_REDIRECTS
@@ -205,15 +207,22 @@ class RESTClientObject:
             raise ApiValueError("this API sends no request body")
         timeout = to_urllib3_timeout(_request_timeout)
         host = _host_of(url)
+        manager = self._manager_for(url)
         with translate_errors(host):
-            resp = self._manager_for(url).request(
-                method,
-                url,
-                headers=dict(headers or {}),
-                timeout=timeout,
-                preload_content=preload_content,
-                redirect=True,
-            )
+            if type(manager) is not urllib3.PoolManager:
+                # A proxy: urllib3 knows the absolute-form and proxy-header rules.
+                resp = manager.request(
+                    method,
+                    url,
+                    headers=dict(headers or {}),
+                    timeout=timeout,
+                    preload_content=preload_content,
+                    redirect=True,
+                )
+            else:
+                resp = _open_direct(
+                    manager, method, url, dict(headers or {}), timeout, preload_content
+                )
         return RESTResponse(resp, host)
 
     def clear(self) -> None:
@@ -324,6 +333,80 @@ def _os_reason(exc: BaseException) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0][:200]
+
+
+def _open_direct(
+    manager: urllib3.PoolManager,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    timeout: Optional[urllib3.Timeout],
+    preload_content: bool,
+) -> urllib3.BaseHTTPResponse:
+    """One request straight to the host's connection pool, following same-origin and
+    cross-origin redirects (at most ``DEFAULT_REDIRECTS``) the way urllib3 would.
+
+    ``PoolManager.request`` would parse the whole URL again on every call (a per-character
+    Python loop over the query); the origin is parsed once and cached instead.
+    """
+    for redirects_left in range(DEFAULT_REDIRECTS, -1, -1):
+        scheme, hostname, port, target = _split_url(url)
+        pool = manager.connection_from_host(hostname, port, scheme)
+        resp = pool.urlopen(
+            method,
+            target,
+            headers=headers,
+            timeout=timeout,
+            preload_content=preload_content,
+            redirect=False,
+            assert_same_host=False,
+            retries=_TRANSPORT_RETRY,
+        )
+        location = resp.get_redirect_location()
+        if not location or not redirects_left:
+            return resp
+        resp.drain_conn()
+        resp.release_conn()
+        next_url = urljoin(url, location)
+        if _split_url(next_url)[:3] != (scheme, hostname, port):
+            # Credentials are for the engine's origin only, as urllib3 does on redirects.
+            headers = {
+                name: value
+                for name, value in headers.items()
+                if name.lower() not in _CROSS_ORIGIN_DROPPED_HEADERS
+            }
+        if resp.status == 303:
+            method = "GET"
+        url = next_url
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+_CROSS_ORIGIN_DROPPED_HEADERS = frozenset(
+    name.lower() for name in Retry.DEFAULT_REMOVE_HEADERS_ON_REDIRECT
+)
+
+
+def _split_url(url: str) -> tuple[str, Optional[str], Optional[int], str]:
+    """``(scheme, host, port, request target)``; the origin's parse is cached."""
+    scheme_end = url.find("://")
+    path_start = url.find("/", scheme_end + 3) if scheme_end >= 0 else -1
+    if path_start < 0:
+        origin, target = url, "/"
+        for mark in ("?", "#"):
+            if mark in origin:
+                origin, _, rest = origin.partition(mark)
+                target = "/" + mark + rest
+                break
+    else:
+        origin, target = url[:path_start], url[path_start:]
+    scheme, host, port = _parse_origin(origin)
+    return scheme, host, port, target
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_origin(origin: str) -> tuple[str, Optional[str], Optional[int]]:
+    parsed = parse_url(origin)
+    return parsed.scheme or "http", parsed.host, parsed.port
 
 
 def _host_of(url: str) -> str:

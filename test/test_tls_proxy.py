@@ -33,9 +33,11 @@ import pytest
 import urllib3
 
 from _generated import ApiClient, Configuration, UsageApi
+from _generated._constants import DEFAULT_REDIRECTS
 from _generated.api_client import InsecureTokenWarning
 from _generated.exceptions import (
     ApiConnectionError,
+    ApiException,
     ApiValueError,
     UnauthorizedException,
 )
@@ -447,6 +449,25 @@ def test_authorization_is_kept_on_a_same_host_redirect(fake_engine: FakeUsageEng
     assert len(fake_engine.requests) == 2
     assert all(request.authorized for request in fake_engine.requests)
     assert rows
+
+
+def test_a_relative_redirect_is_followed_on_the_same_host(fake_engine: FakeUsageEngine) -> None:
+    fake_engine.inject(Fault.status(308, headers={"Location": ENDPOINT_PATH + "?group_by=task"}))
+    with fake_engine.api_client() as client:
+        rows = fetch(UsageApi(client))
+    first, second = fake_engine.requests
+    assert first.authorized and second.authorized
+    assert second.query == {"group_by": ["task"]}
+    assert rows and all(row.task_id is not None for row in rows)
+
+
+def test_redirects_are_bounded_and_the_last_one_is_an_error(fake_engine: FakeUsageEngine) -> None:
+    # Three redirects are followed (DEFAULT_REDIRECTS); the fourth 3xx is the call's answer.
+    fake_engine.inject(Fault.status(302, headers={"Location": ENDPOINT_PATH}), times=10)
+    with fake_engine.api_client(retries=0) as client, pytest.raises(ApiException) as caught:
+        fetch(UsageApi(client))
+    assert caught.value.status == 302
+    assert fake_engine.attempts == 1 + DEFAULT_REDIRECTS
 
 
 def test_a_redirected_request_gets_no_hidden_urllib3_retries(
