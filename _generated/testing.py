@@ -271,7 +271,9 @@ class RecordedRequest:
     as sent, with the Authorization value replaced by :data:`REDACTED`; ``authorized`` says
     whether it carried ``Bearer <the engine's token>``; ``time`` is ``time.monotonic()``
     when the request head was read (subtract two to measure a client's backoff);
-    ``fault`` is the kind of the :class:`Fault` applied, if any.
+    ``fault`` is the kind of the :class:`Fault` applied, if any; ``client`` is the
+    client's ``(address, port)``: one port per connection, so the distinct values count the
+    connections a client used.
     """
 
     method: str
@@ -282,6 +284,7 @@ class RecordedRequest:
     time: float
     query_string: str = ""
     fault: Optional[FaultKind] = None
+    client: tuple[str, int] = ("", 0)
 
     def header(self, name: str, default: Optional[str] = None) -> Optional[str]:
         """Value of header ``name`` (case-insensitive), or ``default``."""
@@ -622,6 +625,7 @@ class _Handler(BaseHTTPRequestHandler):
                 time=time.monotonic(),
                 query_string=target.query,
                 fault=fault.kind if fault else None,
+                client=(str(self.client_address[0]), int(self.client_address[1])),
             )
         )
         latency = engine.latency

@@ -29,31 +29,15 @@ RECORDS = tuple(sample_records(seed=7, count=400))
 GROUPINGS: tuple[tuple[str, ...], ...] = (("rule_type",), ("task",), ("rule_type", "task"))
 
 
-class ConnectionCounter:
-    """Counts the connections a server accepts, by client address (thread-safe)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.peers: set[tuple[str, int]] = set()
-
-    def wrap(self, server: Any) -> None:
-        accept = server.process_request
-
-        def counting(request: Any, client_address: tuple[str, int]) -> None:
-            with self.lock:
-                self.peers.add(client_address)
-            accept(request, client_address)
-
-        server.process_request = counting
-
-
 @pytest.fixture
-def engine() -> Iterator[tuple[FakeUsageEngine, ConnectionCounter]]:
-    counter = ConnectionCounter()
+def engine() -> Iterator[FakeUsageEngine]:
     with FakeUsageEngine(RECORDS) as fake:
-        # FakeUsageEngine has no public hook for accepted sockets; its socketserver does.
-        counter.wrap(fake._server)
-        yield fake, counter
+        yield fake
+
+
+def connections(fake: FakeUsageEngine) -> set[tuple[str, int]]:
+    """The client connections the fake received requests on (one client port each)."""
+    return {request.client for request in fake.requests}
 
 
 def window(index: int) -> tuple[datetime, datetime, tuple[str, ...]]:
@@ -96,9 +80,9 @@ def run_threads(target: Callable[[int], None], count: int = THREADS) -> float:
 
 
 def test_shared_client_serves_2000_calls_from_16_threads_correctly(
-    engine: tuple[FakeUsageEngine, ConnectionCounter],
+    engine: FakeUsageEngine,
 ) -> None:
-    fake, counter = engine
+    fake = engine
     answers: dict[int, list[dict[str, Any]]] = {}
     lock = threading.Lock()
     with fake.api_client(retries=0, connection_pool_maxsize=POOL_SIZE) as client:
@@ -122,7 +106,7 @@ def test_shared_client_serves_2000_calls_from_16_threads_correctly(
     assert not wrong, f"{len(wrong)} calls got another call's answer, e.g. #{wrong[0]}"
     assert sum(1 for i in range(CALLS) if answers[i]) > CALLS // 2, "most windows have data"
     assert fake.attempts == CALLS
-    assert 1 <= len(counter.peers) <= POOL_SIZE
+    assert 1 <= len(connections(fake)) <= POOL_SIZE
     assert client_side_connections <= POOL_SIZE
     assert elapsed < 20.0
 
@@ -143,9 +127,9 @@ CALLS_WITH_FAULTS = 400
 
 
 def test_failures_under_load_poison_nothing(
-    engine: tuple[FakeUsageEngine, ConnectionCounter],
+    engine: FakeUsageEngine,
 ) -> None:
-    fake, _ = engine
+    fake = engine
     for fault in FAULTS * ROUNDS:
         fake.inject(fault)
     slow_body_faults = ROUNDS  # a body trickling within the read timeout is a success
@@ -193,9 +177,9 @@ def test_failures_under_load_poison_nothing(
 
 
 def test_retries_from_many_threads_each_get_their_own_backoff(
-    engine: tuple[FakeUsageEngine, ConnectionCounter],
+    engine: FakeUsageEngine,
 ) -> None:
-    fake, counter = engine
+    fake = engine
     fake.inject(Fault.status(503), times=THREADS)
     delays: list[float] = []
     lock = threading.Lock()
@@ -222,4 +206,4 @@ def test_retries_from_many_threads_each_get_their_own_backoff(
     assert set(delays) <= {0.5, 1.0, 2.0, 4.0, 8.0}
     assert 0.5 in delays
     assert fake.attempts == 2 * THREADS
-    assert len(counter.peers) <= POOL_SIZE
+    assert len(connections(fake)) <= POOL_SIZE
