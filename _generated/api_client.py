@@ -463,7 +463,7 @@ class ApiClient:
                 if preload:
                     try:
                         response.read(deadline=None if deadline is None else started + deadline)
-                    except ApiConnectionError:
+                    except (ApiConnectionError, ResponseValidationError):
                         response.response.close()  # never pool a half-read connection
                         raise
                     finally:

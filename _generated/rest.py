@@ -21,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 import urllib3
 from urllib3.exceptions import (
     ConnectTimeoutError,
+    DecodeError,
     HTTPError,
     MaxRetryError,
     NameResolutionError,
@@ -40,6 +41,7 @@ from _generated.exceptions import (
     ApiException,
     ApiTimeoutError,
     ApiValueError,
+    ResponseValidationError,
 )
 
 # The generated client let callers import ApiException from here.
@@ -80,8 +82,20 @@ class RESTResponse(io.IOBase):
         arriving then raises ``ApiTimeoutError``.
         """
         if self.data is None:
-            with translate_errors(self._host):
-                self.data = self.response.data if deadline is None else self._read_by(deadline)
+            try:
+                with translate_errors(self._host):
+                    self.data = self.response.data if deadline is None else self._read_by(deadline)
+            except ApiConnectionError as exc:
+                if isinstance(exc.__cause__, DecodeError):
+                    # The bytes arrived; they are not what Content-Encoding says: a bad response.
+                    raise ResponseValidationError(
+                        status=self.status,
+                        reason=self.reason,
+                        headers=self.headers,
+                        body=b"",
+                        detail=f"cannot decode the body: {_first_line(exc.__cause__)}",
+                    ) from exc.__cause__
+                raise
         return self.data
 
     def _read_by(self, deadline: float) -> bytes:

@@ -671,6 +671,19 @@ def test_complete_but_invalid_json_is_a_response_validation_error(
     assert fake_engine.attempts == 1, "a bad body is not retried"
 
 
+def test_a_body_that_is_not_its_content_encoding_is_a_response_validation_error(
+    fake_engine: FakeUsageEngine, sleeps: Sleeps
+) -> None:
+    fake_engine.inject(Fault.body(b"this is not gzip at all", headers={"Content-Encoding": "gzip"}))
+    with usage_api(fake_engine, retries=policy(sleeps)) as api:
+        exc, _ = expect(ResponseValidationError, api)
+        assert isinstance(exc, ResponseValidationError)
+        assert exc.status == 200 and "cannot decode the body" in exc.detail
+        assert isinstance(exc.__cause__, urllib3.exceptions.DecodeError)
+        assert fake_engine.attempts == 1, "a bad body is not retried"
+        assert_correct(fake_engine, fetch(api))  # and the connection was not poisoned
+
+
 def test_text_plain_200_is_a_response_validation_error(fake_engine: FakeUsageEngine) -> None:
     fake_engine.inject(Fault.body("all good", "text/plain"))
     with usage_api(fake_engine) as api:
