@@ -469,6 +469,18 @@ class ApiClient:
                     finally:
                         response.response.release_conn()
             except ApiConnectionError as exc:
+                if (
+                    deadline is not None
+                    and isinstance(exc, ApiTimeoutError)
+                    and time.monotonic() - started >= deadline
+                    and "deadline" not in str(exc)
+                ):
+                    # The attempt's timeout was cut to the deadline: say which bound it was.
+                    raise ApiTimeoutError(
+                        f"deadline of {deadline:g} s passed during attempt {attempt + 1} "
+                        f"to {_host_label(url)}; raise the deadline or check the server",
+                        host=_host_label(url),
+                    ) from exc
                 decision = policy.decide(attempt, error=exc)
                 failure: Union[ApiConnectionError, rest.RESTResponse] = exc
                 if debug:

@@ -360,6 +360,18 @@ def test_deadline_bounds_attempts_and_retries_together(fake_engine: FakeUsageEng
     assert 2 <= fake_engine.attempts <= 3
 
 
+def test_a_timeout_cut_short_by_the_deadline_says_it_was_the_deadline(
+    fake_engine: FakeUsageEngine,
+) -> None:
+    fake_engine.inject(Fault.hang())
+    with usage_api(fake_engine, deadline=0.5) as api:
+        exc, elapsed = expect(ApiTimeoutError, api, _request_timeout=(5, 30))
+    assert "deadline of 0.5 s passed during attempt 1" in str(exc)
+    assert isinstance(exc.__cause__, ApiTimeoutError), "the attempt's own timeout is the cause"
+    assert 0.4 <= elapsed < 1.5
+    assert fake_engine.attempts == 1
+
+
 def test_per_call_deadline_overrides_the_configured_one(fake_engine: FakeUsageEngine) -> None:
     fake_engine.inject(Fault.hang(), times=20)
     with usage_api(fake_engine, retries=10, deadline=30.0) as api:
