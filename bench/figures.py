@@ -374,8 +374,9 @@ def _memory_run(who: str, body_file: Path) -> dict[str, Any]:
     return result
 
 
-def memory(runs: int = 3) -> Figure:
-    """Peak RSS growth while parsing the 35,000-row body, as a multiple of the body size."""
+def memory(runs: int = 3) -> tuple[Figure, Figure]:
+    """Peak RSS growth while parsing the 35,000-row body, as a multiple of the body size:
+    in all (the rows included), and the parse's own overhead beyond the rows it keeps."""
     with tempfile.TemporaryDirectory() as tmp:
         body_file = Path(tmp) / "large.json"
         body_file.write_bytes(large_body())
@@ -395,9 +396,11 @@ def memory(runs: int = 3) -> Figure:
         return per_body(who, "before", "after")
 
     sdk_growth, base_growth = growth("sdk"), growth("baseline")
+    sdk_overhead = per_body("sdk", "after", "peak")
+    base_overhead = per_body("baseline", "after", "peak")
     body_size = results["sdk"][0]["body"]
     method = results["sdk"][0]["method"]
-    return Figure(
+    total = Figure(
         name="5. Memory: peak RSS growth parsing the large body",
         sdk=f"{sdk_growth:.1f}x body",
         baseline=f"{base_growth:.1f}x body",
@@ -408,8 +411,21 @@ def memory(runs: int = 3) -> Figure:
         detail=f"body {_mib(body_size)}; peak = {method} (reset before the parse), fresh "
         f"process, median of {runs}; still resident after the parse (the rows): SDK "
         f"{kept('sdk'):.1f}x, baseline {kept('baseline'):.1f}x; ratio column: SDK growth "
-        "/ body size",
+        "/ body size. Not reachable with pydantic models: the rows alone are ~12x the JSON "
+        "(see 'What is not met')",
     )
+    overhead = Figure(
+        name="5b. Memory: parse overhead beyond the rows kept",
+        sdk=f"{sdk_overhead:.2f}x body",
+        baseline=f"{base_overhead:.2f}x body",
+        ratio=sdk_overhead,
+        ratio_text=f"{sdk_overhead:.2f}x",
+        target="<= 2.5x body",
+        met=sdk_overhead <= 2.5,
+        detail="peak minus what is still resident after the parse, over the body size: the "
+        "transient cost of parsing (buffers, intermediates), the part a parser controls",
+    )
+    return total, overhead
 
 
 # -- 6. concurrency (bench.report_concurrency) -----------------------------------------------
