@@ -541,6 +541,9 @@ def test_ctrl_c_exits_130_at_once_even_with_requests_in_flight(
         text=True,
         env=environment,
         cwd=ROOT,
+        # A shell runs background jobs with SIGINT ignored, and children inherit that; give
+        # the CLI the default disposition a terminal's Ctrl-C meets.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 20
