@@ -450,8 +450,8 @@ class ApiClient:
                 if remaining <= 0:
                     raise ApiTimeoutError(
                         f"deadline of {deadline:g} s passed before attempt {attempt + 1} "
-                        f"to {_host_label(url)}",
-                        host=_host_label(url),
+                        f"to {rest.origin_label(url)}",
+                        host=rest.origin_label(url),
                     )
                 attempt_timeout = _clip_timeout(per_attempt, remaining)
             if debug:
@@ -478,8 +478,8 @@ class ApiClient:
                     # The attempt's timeout was cut to the deadline: say which bound it was.
                     raise ApiTimeoutError(
                         f"deadline of {deadline:g} s passed during attempt {attempt + 1} "
-                        f"to {_host_label(url)}; raise the deadline or check the server",
-                        host=_host_label(url),
+                        f"to {rest.origin_label(url)}; raise the deadline or check the server",
+                        host=rest.origin_label(url),
                     ) from exc
                 decision = policy.decide(attempt, error=exc)
                 failure: Union[ApiConnectionError, rest.RESTResponse] = exc
@@ -752,14 +752,9 @@ def _is_loopback(hostname: Optional[str]) -> bool:
         return False
 
 
-def _host_label(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
-
-
 def _log_target(url: str) -> str:
     parts = urlsplit(url)
-    target = f"{_host_label(url)}{parts.path}"
+    target = f"{rest.origin_label(url)}{parts.path}"
     return f"{target}?{parts.query}" if parts.query else target
 
 

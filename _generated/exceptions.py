@@ -78,8 +78,7 @@ class ApiTypeError(OpenApiException, TypeError):
         self.path_to_item = path_to_item
         self.valid_classes = valid_classes
         self.key_type = key_type
-        full_msg = f"{msg} at {render_path(path_to_item)}" if path_to_item else msg
-        super().__init__(full_msg)
+        super().__init__(_at_path(msg, path_to_item))
 
 
 class ApiValueError(OpenApiException, ValueError):
@@ -87,8 +86,7 @@ class ApiValueError(OpenApiException, ValueError):
 
     def __init__(self, msg: str, path_to_item: PathToItem = None) -> None:
         self.path_to_item = path_to_item
-        full_msg = f"{msg} at {render_path(path_to_item)}" if path_to_item else msg
-        super().__init__(full_msg)
+        super().__init__(_at_path(msg, path_to_item))
 
 
 class ApiAttributeError(OpenApiException, AttributeError):
@@ -96,8 +94,7 @@ class ApiAttributeError(OpenApiException, AttributeError):
 
     def __init__(self, msg: str, path_to_item: PathToItem = None) -> None:
         self.path_to_item = path_to_item
-        full_msg = f"{msg} at {render_path(path_to_item)}" if path_to_item else msg
-        super().__init__(full_msg)
+        super().__init__(_at_path(msg, path_to_item))
 
 
 class ApiKeyError(OpenApiException, KeyError):
@@ -105,8 +102,7 @@ class ApiKeyError(OpenApiException, KeyError):
 
     def __init__(self, msg: str, path_to_item: PathToItem = None) -> None:
         self.path_to_item = path_to_item
-        full_msg = f"{msg} at {render_path(path_to_item)}" if path_to_item else msg
-        super().__init__(full_msg)
+        super().__init__(_at_path(msg, path_to_item))
 
 
 class ApiArgumentError(ApiValueError, pydantic_core.ValidationError):
@@ -326,6 +322,10 @@ def render_path(path_to_item: PathToItem) -> str:
     for pth in path_to_item or ():
         result += f"[{pth}]" if isinstance(pth, int) else f"['{pth}']"
     return result
+
+
+def _at_path(msg: str, path_to_item: PathToItem) -> str:
+    return f"{msg} at {render_path(path_to_item)}" if path_to_item else msg
 
 
 def _excerpt(text: str) -> str:

@@ -220,7 +220,7 @@ class RESTClientObject:
         if body is not None or post_params:
             raise ApiValueError("this API sends no request body")
         timeout = to_urllib3_timeout(_request_timeout)
-        host = _host_of(url)
+        host = origin_label(url)
         manager = self._manager_for(url)
         with translate_errors(host):
             if type(manager) is not urllib3.PoolManager:
@@ -423,7 +423,8 @@ def _parse_origin(origin: str) -> tuple[str, Optional[str], Optional[int]]:
     return parsed.scheme or "http", parsed.host, parsed.port
 
 
-def _host_of(url: str) -> str:
+def origin_label(url: str) -> str:
+    """``scheme://host:port`` of ``url`` without credentials, for messages and logs."""
     # The query never holds the host; without it, calls to one endpoint hit urlsplit's cache.
     parts = urlsplit(url.partition("?")[0])
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.netloc else url
