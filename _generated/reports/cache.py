@@ -24,6 +24,8 @@ import hashlib
 import json
 import os
 import sqlite3
+import struct
+import sys
 import threading
 import warnings
 import zlib
@@ -170,28 +172,14 @@ class UsageCache:
         try:
             if hashlib.sha256(payload).hexdigest() != digest:
                 raise ValueError("checksum mismatch")
-            keys, inference, prompt, completion = json.loads(zlib.decompress(payload))
-            return WindowColumns(
-                window,
-                table.numbers([(k[0], k[1]) for k in keys]),
-                array("q", inference),
-                array("q", prompt),
-                array("q", completion),
-            )
-        except (ValueError, TypeError, IndexError, zlib.error, OverflowError) as exc:
+            return _decode(payload, window, table)
+        except (ValueError, TypeError, IndexError, zlib.error, OverflowError, struct.error) as exc:
             self._warn(f"a cached window is corrupt ({exc}); fetching it again")
             return None
 
     def store(self, scope: str, segment: WindowColumns, table: GroupTable) -> None:
         """Store the rows of a closed window (best effort: a failure only warns)."""
-        keys = table.keys
-        document = [
-            [[keys[g][0], keys[g][1]] for g in segment.groups],
-            segment.inference.tolist(),
-            segment.eval_prompt.tolist(),
-            segment.eval_completion.tolist(),
-        ]
-        payload = zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 1)
+        payload = _encode(segment.put_in_order(table), table)
         start, end = _bounds(segment.window)
         self._execute(
             "INSERT OR REPLACE INTO windows (scope, start, end, payload, digest, stored_at) "
@@ -329,6 +317,41 @@ def _unwritable(exc: sqlite3.DatabaseError) -> bool:
         or "disk is full" in text
         or ("unable to open" in text)
     )
+
+
+def _encode(segment: WindowColumns, table: GroupTable) -> bytes:
+    """A window's rows as bytes: the keys as JSON, then the three counts as int64 LE."""
+    keys = table.keys
+    names = json.dumps([keys[g] for g in segment.groups], separators=(",", ":")).encode()
+    counts = [segment.inference, segment.eval_prompt, segment.eval_completion]
+    if sys.byteorder != "little":
+        counts = [array("q", column) for column in counts]
+        for column in counts:
+            column.byteswap()
+    parts = [struct.pack("<II", len(names), len(segment)), names]
+    parts.extend(column.tobytes() for column in counts)
+    return zlib.compress(b"".join(parts), 1)
+
+
+def _decode(payload: bytes, window: Window, table: GroupTable) -> WindowColumns:
+    """The inverse of :func:`_encode`; raises ``ValueError`` (or ``struct.error``) if bad."""
+    data = zlib.decompress(payload)
+    size, rows = struct.unpack_from("<II", data)
+    offset = 8 + size
+    keys = json.loads(data[8:offset])
+    if len(keys) != rows or len(data) != offset + 24 * rows:
+        raise ValueError("the stored lengths do not match")
+    counts = []
+    for _ in range(3):
+        column = array("q")
+        column.frombytes(data[offset : offset + 8 * rows])
+        if sys.byteorder != "little":
+            column.byteswap()
+        counts.append(column)
+        offset += 8 * rows
+    columns = WindowColumns(window, table.numbers(map(tuple, keys)), *counts)
+    columns.ordered = True  # stored after put_in_order()
+    return columns
 
 
 def _bounds(window: Window) -> tuple[str, str]:

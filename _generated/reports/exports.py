@@ -29,6 +29,7 @@ __all__ = [
     "ndjson_chunks",
     "ndjson_text",
     "open_output",
+    "write_chunks",
 ]
 
 PathOrFile = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
@@ -77,12 +78,13 @@ def csv_chunks(
         names = cells.get()
         yield "".join(
             [
-                f"{prefix}{names[g]},{a},{b},{c},{a + b + c}\n"
-                for g, a, b, c in zip(
+                f"{prefix}{names[g]},{a},{b},{c},{total}\n"
+                for g, a, b, c, total in zip(
                     segment.groups,
                     segment.inference,
                     segment.eval_prompt,
                     segment.eval_completion,
+                    segment.totals(),
                     strict=True,
                 )
             ]
@@ -223,6 +225,13 @@ def _create_beside(directory: str, name: str) -> tuple[int, str]:
             return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), path
         except FileExistsError:
             continue
+
+
+def write_chunks(chunks: Iterable[str], path_or_file: PathOrFile) -> None:
+    """Write ``chunks`` one by one to a path (atomically) or file object."""
+    with open_output(path_or_file) as write:
+        for chunk in chunks:
+            write(chunk)
 
 
 def emit(text: str, path_or_file: Optional[PathOrFile]) -> str:

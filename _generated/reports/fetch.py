@@ -220,7 +220,7 @@ class UsageStream:
                     cell[1] += b
                     cell[2] += c
             if len(outcome):
-                yield outcome
+                yield outcome.put_in_order(self._table)
 
     def __iter__(self) -> Iterator[UsageRow]:
         for segment in self.segments():
@@ -228,15 +228,11 @@ class UsageStream:
 
     def to_csv(self, path_or_file: exports.PathOrFile) -> None:
         """Write CSV (as ``UsageReport.to_csv``) window by window; a path atomically."""
-        with exports.open_output(path_or_file) as write:
-            for chunk in exports.csv_chunks(self.segments(), self._table):
-                write(chunk)
+        exports.write_chunks(exports.csv_chunks(self.segments(), self._table), path_or_file)
 
     def to_ndjson(self, path_or_file: exports.PathOrFile) -> None:
         """Write NDJSON (as ``UsageReport.to_ndjson``) window by window; a path atomically."""
-        with exports.open_output(path_or_file) as write:
-            for chunk in exports.ndjson_chunks(self.segments(), self._table):
-                write(chunk)
+        exports.write_chunks(exports.ndjson_chunks(self.segments(), self._table), path_or_file)
 
     def totals(self) -> Totals:
         """The totals of the windows streamed so far (as ``UsageReport.totals``)."""

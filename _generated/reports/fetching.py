@@ -33,7 +33,7 @@ from _generated.exceptions import (
 from _generated.reports.cache import UsageCache
 from _generated.reports.parse import parse_window
 from _generated.reports.periods import UTC, Window
-from _generated.reports.store import GroupTable, WindowColumns, sorted_columns
+from _generated.reports.store import GroupTable, WindowColumns, columns_of
 from _generated.rest import RESTResponse
 
 __all__ = ["ProgressCallback", "fetch_window", "host_of", "iter_windows", "resolve_api"]
@@ -81,7 +81,7 @@ def fetch_window(
     }
     if not _lean(api):
         rows = getattr(api, _PARSED)(**arguments)
-        return sorted_columns(
+        return columns_of(
             window,
             table,
             [(row.rule_type, row.task_id) for row in rows],

@@ -19,7 +19,7 @@ from typing_extensions import NotRequired, TypedDict
 
 from _generated.exceptions import ResponseValidationError
 from _generated.reports.periods import Window
-from _generated.reports.store import GroupTable, WindowColumns, sorted_columns
+from _generated.reports.store import GroupTable, WindowColumns
 
 __all__ = ["parse_window"]
 
@@ -80,17 +80,8 @@ def parse_window(
         items = _adapter().validate_json(body)
     except pydantic.ValidationError as exc:
         raise invalid(_describe(exc)) from exc
-    keys = [(item.get("rule_type"), item.get("task_id")) for item in items]
-    counts = [item["count"] for item in items]
     try:
-        return sorted_columns(
-            window,
-            table,
-            keys,
-            [count["inference"] for count in counts],
-            [count["eval_prompt"] for count in counts],
-            [count["eval_completion"] for count in counts],
-        )
+        return table.ingest(window, items)
     except OverflowError as exc:
         raise invalid(f"a count does not fit in 64 bits: {exc}") from exc
 

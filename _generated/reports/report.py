@@ -109,7 +109,7 @@ class UsageReport:
         return list(self)
 
     def __iter__(self) -> Iterator[UsageRow]:
-        return chain.from_iterable(segment.rows(self._table) for segment in self._segments)
+        return chain.from_iterable(segment.rows(self._table) for segment in self.segments)
 
     def __len__(self) -> int:
         return sum(len(segment) for segment in self._segments)
@@ -136,8 +136,9 @@ class UsageReport:
 
     @property
     def segments(self) -> list[WindowColumns]:
-        """The report's columns, one :class:`WindowColumns` per window with rows, in order."""
-        return list(self._segments)
+        """The report's columns, one :class:`WindowColumns` per window with rows, in window
+        order, each window's rows sorted by group key."""
+        return [segment.put_in_order(self._table) for segment in self._segments]
 
     @property
     def groups(self) -> GroupTable:
@@ -226,26 +227,24 @@ class UsageReport:
         check_measure(measure)
         windows = self.fetched_windows
         groups = list(self.totals().by_group)
-        number = self._table._index
         row_of = [0] * len(self._table)
         for i, key in enumerate(groups):
-            row_of[number[key]] = i
-        values = [[0] * len(windows) for _ in groups]
+            row_of[self._table.number(key)] = i  # type: ignore[index]
+        # One column per window, filled by row number, then turned into rows in C.
+        columns = [[0] * len(groups) for _ in windows]
         for segment, position in zip(self._segments, self._positions(), strict=True):
             if position is None:
                 continue
-            if measure == "total":
-                column: Iterable[int] = map(
-                    sum,
-                    zip(
-                        segment.inference, segment.eval_prompt, segment.eval_completion, strict=True
-                    ),
-                )
-            else:
-                column = getattr(segment, measure)
-            for group, value in zip(segment.groups, column, strict=True):
-                values[row_of[group]][position] += value
-        return Pivot(measure=measure, groups=groups, windows=windows, values=values)
+            column = columns[position]
+            values: Iterable[int] = (
+                segment.totals() if measure == "total" else getattr(segment, measure)
+            )
+            for row, value in zip(map(row_of.__getitem__, segment.groups), values, strict=True):
+                column[row] += value
+        matrix = (
+            [list(row) for row in zip(*columns, strict=True)] if windows else [[] for _ in groups]
+        )
+        return Pivot(measure=measure, groups=groups, windows=windows, values=matrix)
 
     # -- exports ------------------------------------------------------------------------
 
@@ -287,7 +286,16 @@ class UsageReport:
         Returns the text, and writes it to ``path_or_file`` (a path, written atomically, or
         a file object) if given.
         """
-        return exports.emit(exports.csv_text(self._segments, self._table), path_or_file)
+        return exports.emit(exports.csv_text(self.segments, self._table), path_or_file)
+
+    def write_csv(self, path_or_file: exports.PathOrFile) -> None:
+        """Write the CSV of :meth:`to_csv` window by window, never holding all of its text
+        (a path is written atomically)."""
+        exports.write_chunks(exports.csv_chunks(self.segments, self._table), path_or_file)
+
+    def write_ndjson(self, path_or_file: exports.PathOrFile) -> None:
+        """Write the NDJSON of :meth:`to_ndjson` window by window (a path atomically)."""
+        exports.write_chunks(exports.ndjson_chunks(self.segments, self._table), path_or_file)
 
     def to_json(self, path_or_file: Optional[exports.PathOrFile] = None, *, indent: int = 2) -> str:
         """One JSON object: the :meth:`metadata`, ``"rows"`` and ``"totals"``."""
@@ -300,7 +308,7 @@ class UsageReport:
 
     def to_ndjson(self, path_or_file: Optional[exports.PathOrFile] = None) -> str:
         """One JSON object per row and line, keyed by :data:`COLUMNS`."""
-        return exports.emit(exports.ndjson_text(self._segments, self._table), path_or_file)
+        return exports.emit(exports.ndjson_text(self.segments, self._table), path_or_file)
 
     def to_html(self, path_or_file: Optional[exports.PathOrFile] = None) -> str:
         """A self-contained HTML page of the report (see ``_generated.reports.html``)."""
@@ -320,7 +328,7 @@ class UsageReport:
         Needs pandas, which is not a dependency:
         ``pip install 'genai-engine-usage-client[pandas]'``.
         """
-        return exports.data_frame(self._segments, self._table)
+        return exports.data_frame(self.segments, self._table)
 
     # -- resuming -----------------------------------------------------------------------
 

@@ -16,12 +16,19 @@ import threading
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Optional
+from operator import add
+from typing import Any, Optional
 
 from _generated.reports.periods import UTC, Window
 from _generated.reports.rows import GroupKey, UsageRow, group_sort_key
 
-__all__ = ["GroupTable", "WindowColumns", "columns_from_rows", "merge_windows"]
+__all__ = [
+    "GroupTable",
+    "WindowColumns",
+    "columns_from_rows",
+    "columns_of",
+    "merge_windows",
+]
 
 # Signed 64-bit: token counts fit with room to spare; a larger value is a bad response.
 _INT = "q"
@@ -33,34 +40,96 @@ class GroupTable:
     Thread-safe: the windows of a report are parsed in several threads into one table.
     """
 
-    __slots__ = ("_index", "_lock", "keys")
+    __slots__ = ("_index", "_last_order", "_lock", "_ranks", "keys")
 
     def __init__(self) -> None:
         self.keys: list[GroupKey] = []
         self._index: dict[tuple[Optional[str], Optional[str]], int] = {}
         self._lock = threading.Lock()
+        self._ranks: list[int] = []
+        self._last_order: Optional[tuple[array[int], Optional[list[int]]]] = None
+
+    def number(self, key: tuple[Optional[str], Optional[str]]) -> Optional[int]:
+        """The number of ``key``, or ``None`` if it was never seen."""
+        return self._index.get(key)
+
+    def ranks(self) -> list[int]:
+        """Per group number, its position in the deterministic order (:func:`group_sort_key`).
+
+        Adding groups never changes the relative order of the groups already there.
+        """
+        with self._lock:
+            if len(self._ranks) != len(self.keys):
+                order = sorted(range(len(self.keys)), key=lambda g: group_sort_key(self.keys[g]))
+                ranks = [0] * len(order)
+                for rank, group in enumerate(order):
+                    ranks[group] = rank
+                self._ranks = ranks
+            return self._ranks
+
+    def order_of(self, groups: array[int]) -> Optional[list[int]]:
+        """The positions of ``groups`` in the deterministic order (``None``: already so).
+
+        One server process answers every window in the same order, so the last order
+        computed is reused when the next window's groups come in the same sequence.
+        """
+        last = self._last_order
+        if last is not None and last[0] == groups:
+            return last[1]
+        ranks = self.ranks()
+        position = [ranks[group] for group in groups]
+        order: Optional[list[int]] = sorted(range(len(position)), key=position.__getitem__)
+        if order == list(range(len(position))):
+            order = None
+        self._last_order = (array(_INT, groups), order)
+        return order
+
+    def ingest(self, window: Window, items: Iterable[Any]) -> WindowColumns:
+        """Columns for one window from validated rows (``{"rule_type", "task_id",
+        "count": {"inference", "eval_prompt", "eval_completion"}}``), in the given order."""
+        index = self._index
+        keys = self.keys
+        groups, inference, prompt, completion = (array(_INT) for _ in range(4))
+        add_group, add_inference = groups.append, inference.append
+        add_prompt, add_completion = prompt.append, completion.append
+        with self._lock:
+            for item in items:
+                count = item["count"]
+                key = (item.get("rule_type"), item.get("task_id"))
+                number = index.get(key)
+                if number is None:
+                    number = index[key] = len(keys)
+                    keys.append(GroupKey(*key))
+                add_group(number)
+                add_inference(count["inference"])
+                add_prompt(count["eval_prompt"])
+                add_completion(count["eval_completion"])
+        return WindowColumns(window, groups, inference, prompt, completion)
 
     def __len__(self) -> int:
         return len(self.keys)
 
-    def numbers(self, keys: Sequence[tuple[Optional[str], Optional[str]]]) -> array[int]:
+    def numbers(self, keys: Iterable[tuple[Optional[str], Optional[str]]]) -> array[int]:
         """The number of each key, adding the keys not seen before."""
-        index = self._index
-        numbers = array(_INT)
+        keys = list(keys)
         with self._lock:
-            for key in keys:
-                number = index.get(key)
-                if number is None:
-                    number = index[key] = len(self.keys)
-                    self.keys.append(GroupKey(*key))
-                numbers.append(number)
-        return numbers
+            found = list(map(self._index.get, keys))
+            if None in found:
+                index = self._index
+                for i, key in enumerate(keys):
+                    if found[i] is None:
+                        number = index.get(key)
+                        if number is None:
+                            number = index[key] = len(self.keys)
+                            self.keys.append(GroupKey(*key))
+                        found[i] = number
+        return array(_INT, found)  # type: ignore[arg-type]
 
 
 class WindowColumns:
     """The rows of one window as columns of equal length, rows sorted by group key."""
 
-    __slots__ = ("eval_completion", "eval_prompt", "groups", "inference", "window")
+    __slots__ = ("eval_completion", "eval_prompt", "groups", "inference", "ordered", "window")
 
     def __init__(
         self,
@@ -75,9 +144,30 @@ class WindowColumns:
         self.inference = inference
         self.eval_prompt = eval_prompt
         self.eval_completion = eval_completion
+        # Rows arrive in the server's arbitrary order; put_in_order() sorts them once.
+        self.ordered = len(groups) < 2
+
+    def put_in_order(self, table: GroupTable) -> WindowColumns:
+        """Sort the rows by group key (rule type, then task id; ``None`` last), in place.
+
+        The engine's order changes between server processes; every output uses this one.
+        """
+        if self.ordered:
+            return self
+        order = table.order_of(self.groups)
+        if order is not None:
+            for name in ("groups", "inference", "eval_prompt", "eval_completion"):
+                column = getattr(self, name)
+                setattr(self, name, array(_INT, map(column.__getitem__, order)))
+        self.ordered = True
+        return self
 
     def __len__(self) -> int:
         return len(self.groups)
+
+    def totals(self) -> list[int]:
+        """Per row: ``inference + eval_prompt + eval_completion``."""
+        return list(map(add, map(add, self.inference, self.eval_prompt), self.eval_completion))
 
     def sums(self) -> tuple[int, int, int]:
         """Inference, eval prompt and eval completion summed over the window's rows."""
@@ -94,24 +184,15 @@ class WindowColumns:
             yield UsageRow(start, end, key[0], key[1], inference, prompt, completion)
 
 
-def sorted_columns(
+def columns_of(
     window: Window,
     table: GroupTable,
-    keys: list[tuple[Optional[str], Optional[str]]],
+    keys: Sequence[tuple[Optional[str], Optional[str]]],
     inference: Sequence[int],
     eval_prompt: Sequence[int],
     eval_completion: Sequence[int],
 ) -> WindowColumns:
-    """Columns for one window's rows, put in the deterministic group order.
-
-    The engine answers in an arbitrary order that changes between server processes.
-    """
-    order = sorted(range(len(keys)), key=lambda i: group_sort_key(keys[i]))
-    if order != list(range(len(keys))):
-        keys = [keys[i] for i in order]
-        inference = [inference[i] for i in order]
-        eval_prompt = [eval_prompt[i] for i in order]
-        eval_completion = [eval_completion[i] for i in order]
+    """Columns for one window's rows given as parallel sequences, in the given order."""
     return WindowColumns(
         window,
         table.numbers(keys),
