@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import Any, Optional, Union
 
 from _generated._constants import DEFAULT_REPORT_WORKERS
+from _generated.api.usage_api import UsageApi
+from _generated.api_client import ApiClient
 from _generated.exceptions import ApiArgumentError
 from _generated.models.token_usage_scope import TokenUsageScope
 from _generated.reports import exports
@@ -40,10 +42,6 @@ from _generated.reports.periods import (
 from _generated.reports.report import UsageReport
 from _generated.reports.rows import Counts, GroupKey, Totals, UsageRow, group_sort_key
 from _generated.reports.store import GroupTable, WindowColumns
-
-if TYPE_CHECKING:
-    from _generated.api.usage_api import UsageApi
-    from _generated.api_client import ApiClient
 
 __all__ = ["UsageStream", "fetch_usage", "stream_usage"]
 

@@ -203,35 +203,18 @@ def columns_of(
 
 
 def columns_from_rows(rows: Iterable[UsageRow], table: GroupTable) -> list[WindowColumns]:
-    """``UsageRow`` objects as columns: one per run of rows of the same window, order kept."""
-    segments: list[WindowColumns] = []
-    current: Optional[Window] = None
-    keys: list[tuple[Optional[str], Optional[str]]] = []
-    counts: tuple[list[int], list[int], list[int]] = ([], [], [])
-
-    def flush() -> None:
-        if current is not None and keys:
-            segments.append(
-                WindowColumns(
-                    current,
-                    table.numbers(keys),
-                    array(_INT, counts[0]),
-                    array(_INT, counts[1]),
-                    array(_INT, counts[2]),
-                )
-            )
-
+    """``UsageRow`` objects as columns: one segment per distinct window, in first-seen order."""
+    by_window: dict[Window, tuple[list[Any], list[int], list[int], list[int]]] = {}
     for row in rows:
         window = Window(row.window_start, row.window_end)
-        if window != current:
-            flush()
-            current, keys, counts = window, [], ([], [], [])
-        keys.append((row.rule_type, row.task_id))
-        counts[0].append(row.inference)
-        counts[1].append(row.eval_prompt)
-        counts[2].append(row.eval_completion)
-    flush()
-    return segments
+        lists = by_window.get(window)
+        if lists is None:
+            lists = by_window[window] = ([], [], [], [])
+        lists[0].append((row.rule_type, row.task_id))
+        lists[1].append(row.inference)
+        lists[2].append(row.eval_prompt)
+        lists[3].append(row.eval_completion)
+    return [columns_of(window, table, *lists) for window, lists in by_window.items()]
 
 
 def merge_windows(order: Sequence[Window], *parts: Iterable[WindowColumns]) -> list[WindowColumns]:

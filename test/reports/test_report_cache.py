@@ -1,0 +1,262 @@
+"""The cache of closed windows, end to end against FakeUsageEngine: what is stored, what is
+fetched again, whose data it is, and what a broken cache does (never wrong numbers)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+import warnings
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from _generated.exceptions import UnauthorizedException
+from _generated.reports import UsageCache, UsageCacheWarning, default_cache_dir, fetch_usage
+from _generated.testing import FakeUsageEngine
+
+UTC = timezone.utc
+START, END = "2026-11-01", "2026-11-08"
+AFTER = datetime(2026, 11, 9, tzinfo=UTC)  # every window of [START, END) closed
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(engine: FakeUsageEngine, cache: UsageCache, now: datetime = AFTER, **kwargs: object):  # type: ignore[no-untyped-def]
+    with engine.api_client(**kwargs) as client:
+        return fetch_usage(client, START, END, ["task"], "day", cache=cache, now=now)
+
+
+def test_closed_windows_are_fetched_once_then_read_from_the_cache(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    cache = UsageCache(tmp_path / "cache")
+    first = run(fake_engine, cache)
+    assert fake_engine.attempts == 7 and first.cached == []
+    fake_engine.clear()
+    second = run(fake_engine, cache)
+    assert fake_engine.attempts == 0
+    assert second.rows == first.rows and second.totals() == first.totals()
+    assert second.cached == second.windows
+    meta = second.metadata()
+    assert (meta["windows_from_cache"], meta["windows_from_server"]) == (7, 0)
+    assert {s["source"] for s in meta["window_status"]} == {"cache"}
+    assert "7 from the cache" in second.to_html()
+    assert cache.info().windows == 7
+
+
+def test_open_windows_are_always_fetched_and_never_stored(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    cache = UsageCache(tmp_path)
+    during = datetime(2026, 11, 7, 12, tzinfo=UTC)  # inside the last window
+    first = run(fake_engine, cache, now=during)
+    assert first.provisional == first.windows[-1:]
+    assert first.metadata()["windows_provisional"] == 1
+    assert cache.info().windows == 6
+    fake_engine.clear()
+    second = run(fake_engine, cache, now=during)
+    (request,) = fake_engine.requests
+    assert request.query["start_time"][0].startswith("2026-11-07")
+    assert second.cached == second.windows[:-1] and second.rows == first.rows
+
+
+def test_the_settle_margin_decides_when_a_window_is_closed(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    half_hour_after = datetime(2026, 11, 8, 0, 30, tzinfo=UTC)
+    default = run(fake_engine, UsageCache(tmp_path / "a"), now=half_hour_after)
+    assert default.provisional == default.windows[-1:]
+    short = run(
+        fake_engine, UsageCache(tmp_path / "b", settle=timedelta(minutes=10)), now=half_hour_after
+    )
+    assert short.provisional == []
+    with pytest.raises(ValueError, match="settle"):
+        UsageCache(tmp_path, settle=timedelta(seconds=-1))
+
+
+def test_another_credential_never_sees_the_cached_windows(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    cache = UsageCache(tmp_path)
+    run(fake_engine, cache)
+    fake_engine.clear()
+    with pytest.raises(UnauthorizedException):
+        run(fake_engine, cache, access_token="someone-else", retries=0)
+    assert fake_engine.requests and not any(r.authorized for r in fake_engine.requests)
+    content = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    assert fake_engine.token.encode() not in content
+    assert b"someone-else" not in content
+
+
+def test_the_group_by_set_and_the_base_path_are_part_of_the_key(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    cache = UsageCache(tmp_path)
+    run(fake_engine, cache)
+    fake_engine.clear()
+    with fake_engine.api_client() as client:
+        fetch_usage(client, START, END, ["task", "rule_type"], "day", cache=cache, now=AFTER)
+    assert fake_engine.attempts == 7
+    assert UsageCache.scope(_api(fake_engine.host + "/"), ("task",)) == UsageCache.scope(
+        _api(fake_engine.host.upper().replace("HTTP", "http")), ("task",)
+    )
+    assert UsageCache.scope(_api(fake_engine.host + "/prefix"), ("task",)) != UsageCache.scope(
+        _api(fake_engine.host), ("task",)
+    )
+
+
+def _api(host: str):  # type: ignore[no-untyped-def]
+    from _generated import ApiClient, Configuration, UsageApi
+
+    return UsageApi(ApiClient(Configuration(host=host, access_token="t")))
+
+
+def test_the_directory_is_private_and_the_file_too(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    directory = tmp_path / "deep" / "genai-usage"
+    cache = UsageCache(directory)
+    run(fake_engine, cache)
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    assert stat.S_IMODE(cache.path.stat().st_mode) == 0o600
+
+
+def test_a_corrupt_database_warns_and_every_window_is_fetched(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    cache = UsageCache(tmp_path)
+    good = run(fake_engine, cache)
+    cache.close()
+    cache.path.write_bytes(b"this is not a database" * 100)
+    fake_engine.clear()
+    with pytest.warns(UsageCacheWarning, match="unreadable"):
+        again = run(fake_engine, UsageCache(tmp_path))
+    assert fake_engine.attempts == 7 and again.rows == good.rows
+
+
+def test_a_corrupt_entry_warns_and_that_window_is_fetched_again(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    cache = UsageCache(tmp_path)
+    good = run(fake_engine, cache)
+    cache.close()
+    with sqlite3.connect(cache.path) as db:
+        db.execute("UPDATE windows SET payload = X'00' WHERE start LIKE '2026-11-03%'")
+    fake_engine.clear()
+    with pytest.warns(UsageCacheWarning, match="corrupt"):
+        again = run(fake_engine, UsageCache(tmp_path))
+    (request,) = fake_engine.requests
+    assert request.query["start_time"][0].startswith("2026-11-03")
+    assert again.rows == good.rows
+
+
+def test_an_unusable_directory_means_running_without_the_cache(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.warns(UsageCacheWarning, match="without the cache"):
+        report = run(fake_engine, UsageCache(blocker / "cache"))
+    assert report.complete and fake_engine.attempts == 7
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_a_read_only_directory_means_running_without_the_cache(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    tmp_path.chmod(0o500)
+    try:
+        with pytest.warns(UsageCacheWarning):
+            report = run(fake_engine, UsageCache(tmp_path / "cache"))
+    finally:
+        tmp_path.chmod(0o700)
+    assert report.complete
+
+
+def test_a_cache_of_another_schema_version_is_discarded(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    cache = UsageCache(tmp_path)
+    run(fake_engine, cache)
+    cache.close()
+    with sqlite3.connect(cache.path) as db:
+        db.execute("UPDATE meta SET value = '0' WHERE key = 'schema'")
+    fake_engine.clear()
+    run(fake_engine, UsageCache(tmp_path))
+    assert fake_engine.attempts == 7
+
+
+_CHILD = textwrap.dedent(
+    """
+    import sys
+    from datetime import datetime, timezone
+    from _generated import ApiClient, Configuration
+    from _generated.reports import UsageCache, fetch_usage
+    host, token, directory = sys.argv[1:4]
+    with ApiClient(Configuration(host=host, access_token=token)) as client:
+        report = fetch_usage(client, "2026-11-01", "2026-12-01", ["task"], "day",
+                             cache=UsageCache(directory),
+                             now=datetime(2026, 12, 2, tzinfo=timezone.utc))
+    print(sum(r.total for r in report), len(report.cached))
+    """
+)
+
+
+def test_two_processes_can_fill_one_cache_at_once(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    fake_engine.latency = 0.01
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    argv = [sys.executable, "-c", _CHILD, fake_engine.host, fake_engine.token, str(tmp_path)]
+    children = [
+        subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [child.communicate(timeout=120) for child in children]
+    assert [child.returncode for child in children] == [0, 0], outputs
+    totals = {out.split()[0] for out, _ in outputs}
+    assert len(totals) == 1 and not any("Warning" in err for _, err in outputs)
+    fake_engine.clear()
+    third = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    assert third.stdout.split() == [totals.pop(), "30"]
+    assert fake_engine.attempts == 0
+
+
+def test_info_and_clear(fake_engine: FakeUsageEngine, tmp_path: Path) -> None:
+    cache = UsageCache(tmp_path / "c")
+    assert cache.info().windows == 0 and not cache.info().exists
+    assert cache.clear() == 0
+    run(fake_engine, cache)
+    info = cache.info()
+    assert info.exists and info.windows == 7 and info.size_bytes > 0
+    assert info.directory == tmp_path / "c" and info.path.parent == info.directory
+    assert cache.clear() == 7 and cache.info().windows == 0
+
+
+def test_the_default_directory_follows_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("GENAI_USAGE_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "genai-usage"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/is/ignored")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_cache_dir() == tmp_path / "home" / ".cache" / "genai-usage"
+    monkeypatch.setenv("GENAI_USAGE_CACHE_DIR", str(tmp_path / "explicit"))
+    assert default_cache_dir() == tmp_path / "explicit"
+    assert UsageCache().directory == tmp_path / "explicit"
+
+
+def test_no_cache_unless_given(
+    fake_engine: FakeUsageEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GENAI_USAGE_CACHE_DIR", str(tmp_path / "never"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with fake_engine.api_client() as client:
+            fetch_usage(client, START, END, interval="day", now=AFTER)
+    assert not (tmp_path / "never").exists()

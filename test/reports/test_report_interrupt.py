@@ -1,0 +1,61 @@
+"""Ctrl-C during ``fetch_usage`` returns control at once, and the process can then exit
+without waiting for the requests still in flight (checked in a child process)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from _generated.testing import FakeUsageEngine, Fault
+
+REPO = Path(__file__).resolve().parents[2]
+
+_CHILD = textwrap.dedent(
+    """
+    import signal, sys, time
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # shells may ignore SIGINT
+    from _generated import ApiClient, Configuration
+    from _generated.reports import fetch_usage
+    host, token = sys.argv[1:3]
+    client = ApiClient(Configuration(host=host, access_token=token, retries=0))
+    print("fetching", flush=True)
+    try:
+        fetch_usage(client, "2026-11-01", "2026-11-09", interval="day", workers=4)
+    except KeyboardInterrupt:
+        started = time.monotonic()
+        print("interrupted", flush=True)
+    """
+)
+
+
+def test_ctrl_c_returns_at_once_and_the_interpreter_exits(fake_engine: FakeUsageEngine) -> None:
+    fake_engine.inject(Fault.hang(), times=8)  # every window hangs until the engine stops
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, fake_engine.host, fake_engine.token],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "fetching\n"
+        deadline = time.monotonic() + 30
+        while len(fake_engine.requests) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(fake_engine.requests) == 4  # four requests hang in flight
+        child.send_signal(signal.SIGINT)
+        # The hung requests would last until the engine stops (after this test): exiting
+        # while they are in flight proves nothing waits for them.
+        out, err = child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0, err
+    assert out == "interrupted\n"
+    assert len(fake_engine.requests) == 4  # no window was started after Ctrl-C
