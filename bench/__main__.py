@@ -19,12 +19,13 @@ from typing import Optional
 
 from bench import figures
 from bench.figures import Figure
+from bench.report_figures import report_figures
 from bench.server import BenchServer
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 START_MARK = "<!-- bench:start -->"
 END_MARK = "<!-- bench:end -->"
-NAMES = ("large", "small", "import", "cold", "memory", "concurrency")
+NAMES = ("large", "small", "import", "cold", "memory", "concurrency", "reports")
 
 
 def machine() -> list[tuple[str, str]]:
@@ -118,6 +119,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         run("small", lambda: figures.small_response(server.url))
         run("import", figures.import_time)
         run("cold", lambda: figures.cold_call(server.url))
+        if "reports" in only:
+            print("measuring reports ...", file=sys.stderr, flush=True)
+            rows.extend(report_figures(server.url))
     if "memory" in only:
         print("measuring memory ...", file=sys.stderr, flush=True)
         rows.extend(figures.memory())

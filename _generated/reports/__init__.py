@@ -42,7 +42,7 @@ from _generated.reports.columns import (
     Interval,
     Measure,
 )
-from _generated.reports.errors import PartialReportError, describe_error
+from _generated.reports.errors import ReportError, describe_error
 from _generated.reports.fetch import UsageStream, fetch_usage, stream_usage
 from _generated.reports.periods import (
     WHEN_FORMS,
@@ -53,7 +53,7 @@ from _generated.reports.periods import (
     split_windows,
     to_utc,
 )
-from _generated.reports.report import UsageReport
+from _generated.reports.report import PartialReportError, UsageReport
 from _generated.reports.rows import Counts, GroupKey, Pivot, Totals, UsageRow
 
 # Private names the CLI imported before the public helpers existed; kept until it switches.
@@ -85,6 +85,7 @@ __all__ = [
     "Measure",
     "PartialReportError",
     "Pivot",
+    "ReportError",
     "Totals",
     "UsageCache",
     "UsageCacheWarning",

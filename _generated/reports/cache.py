@@ -21,15 +21,8 @@ cache at once (SQLite's locking, with a busy timeout).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import sqlite3
-import struct
-import sys
-import threading
 import warnings
-import zlib
-from array import array
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -38,16 +31,11 @@ from urllib.parse import urlsplit
 
 from _generated._constants import CACHE_DIR_ENV, CACHE_SETTLE
 from _generated.exceptions import ApiArgumentError
+from _generated.reports.cachedb import FILE_NAME, SCHEMA_VERSION, CacheDatabase
 from _generated.reports.periods import UTC, Window
 from _generated.reports.store import GroupTable, WindowColumns
 
 __all__ = ["CacheInfo", "UsageCache", "UsageCacheWarning", "default_cache_dir"]
-
-#: Bumped whenever what is stored changes; a cache of another version is discarded.
-SCHEMA_VERSION = 1
-_FILE_NAME = "windows-v1.sqlite3"
-# Seconds to wait for another process's write lock.
-_BUSY_TIMEOUT = 10.0
 
 
 class UsageCacheWarning(UserWarning):
@@ -134,10 +122,8 @@ class UsageCache:
             )
         self.directory = Path(directory) if directory is not None else default_cache_dir()
         self.settle = settle
-        self.path = self.directory / _FILE_NAME
-        self._connection: Optional[sqlite3.Connection] = None
-        self._lock = threading.Lock()
-        self._disabled = False
+        self._database = CacheDatabase(self.directory, self._warn)
+        self.path = self._database.path
 
     def __repr__(self) -> str:
         return f"UsageCache(directory={str(self.directory)!r}, settle={self.settle!r})"
@@ -161,52 +147,31 @@ class UsageCache:
 
     def load(self, scope: str, window: Window, table: GroupTable) -> Optional[WindowColumns]:
         """The stored rows of a closed ``window``, or ``None`` (not stored, or unusable)."""
-        start, end = _bounds(window)
-        row = self._query(
-            "SELECT payload, digest FROM windows WHERE scope=? AND start=? AND end=?",
-            (scope, start, end),
-        )
-        if row is None:
+        stored = self._database.load(scope, *_bounds(window))
+        if stored is None:
             return None
-        payload, digest = row
-        try:
-            if hashlib.sha256(payload).hexdigest() != digest:
-                raise ValueError("checksum mismatch")
-            return _decode(payload, window, table)
-        except (ValueError, TypeError, IndexError, zlib.error, OverflowError, struct.error) as exc:
-            self._warn(f"a cached window is corrupt ({exc}); fetching it again")
-            return None
+        keys, (_, inference, prompt, completion) = stored
+        columns = WindowColumns(window, table.numbers(keys), inference, prompt, completion)
+        columns.ordered = True  # stored after put_in_order()
+        return columns
 
     def store(self, scope: str, segment: WindowColumns, table: GroupTable) -> None:
         """Store the rows of a closed window (best effort: a failure only warns)."""
-        payload = _encode(segment.put_in_order(table), table)
-        start, end = _bounds(segment.window)
-        self._execute(
-            "INSERT OR REPLACE INTO windows (scope, start, end, payload, digest, stored_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                scope,
-                start,
-                end,
-                payload,
-                hashlib.sha256(payload).hexdigest(),
-                datetime.now(UTC).isoformat(),
-            ),
+        segment.put_in_order(table)
+        keys = table.keys
+        self._database.store(
+            scope,
+            *_bounds(segment.window),
+            [keys[g] for g in segment.groups],
+            (segment.inference, segment.eval_prompt, segment.eval_completion),
         )
 
     def info(self) -> CacheInfo:
         """Where the cache is, how many windows it holds and its size on disk."""
         exists = self.path.exists()
-        windows = 0
-        if exists:
-            row = self._query("SELECT COUNT(*) FROM windows", ())
-            windows = int(row[0]) if row else 0
+        windows = self._database.count() if exists else 0
         size = (
-            sum(
-                path.stat().st_size
-                for path in self.directory.glob(_FILE_NAME + "*")
-                if path.is_file()
-            )
+            sum(p.stat().st_size for p in self.directory.glob(FILE_NAME + "*") if p.is_file())
             if self.directory.is_dir()
             else 0
         )
@@ -216,142 +181,16 @@ class UsageCache:
         """Remove every stored window; returns how many there were."""
         if not self.path.exists():
             return 0
-        before = self.info().windows
-        self._execute("DELETE FROM windows", ())
+        before = self._database.count()
+        self._database.clear()
         return before
 
     def close(self) -> None:
         """Close the database connection (it is reopened on next use)."""
-        with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
-    # -- the database -------------------------------------------------------------------
+        self._database.close()
 
     def _warn(self, message: str) -> None:
-        warnings.warn(f"report cache {self.path}: {message}", UsageCacheWarning, stacklevel=4)
-
-    def _connect(self) -> Optional[sqlite3.Connection]:
-        if self._connection is not None or self._disabled:
-            return self._connection
-        try:
-            if not self.directory.exists():
-                self.directory.mkdir(mode=0o700, parents=True)
-            if not self.path.exists():
-                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
-            connection = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT, check_same_thread=False)
-            try:
-                _prepare(connection)
-            except BaseException:
-                connection.close()
-                raise
-        except sqlite3.DatabaseError as exc:
-            if _unwritable(exc):
-                self._disable(f"cannot write ({exc}); running without the cache")
-                return None
-            # Not a database we can read: start afresh rather than give wrong numbers.
-            self._warn(f"unreadable ({exc}); discarding it and fetching every window")
-            try:
-                os.replace(self.path, self.path.with_suffix(".corrupt"))
-                return self._connect()
-            except OSError:
-                self._disable("cannot replace the corrupt file; running without the cache")
-                return None
-        except OSError as exc:
-            self._disable(f"cannot use the directory ({exc}); running without the cache")
-            return None
-        self._connection = connection
-        return connection
-
-    def _disable(self, message: str) -> None:
-        self._disabled = True
-        self._warn(message)
-
-    def _query(self, sql: str, parameters: tuple[Any, ...]) -> Optional[tuple[Any, ...]]:
-        with self._lock:
-            connection = self._connect()
-            if connection is None:
-                return None
-            try:
-                row: Optional[tuple[Any, ...]] = connection.execute(sql, parameters).fetchone()
-                return row
-            except sqlite3.DatabaseError as exc:
-                self._disable(f"cannot read ({exc}); running without the cache")
-                return None
-
-    def _execute(self, sql: str, parameters: tuple[Any, ...]) -> None:
-        with self._lock:
-            connection = self._connect()
-            if connection is None:
-                return
-            try:
-                with connection:
-                    connection.execute(sql, parameters)
-            except sqlite3.DatabaseError as exc:
-                self._disable(f"cannot write ({exc}); running without the cache")
-
-
-def _prepare(connection: sqlite3.Connection) -> None:
-    """Create the schema, or discard a cache of another schema version."""
-    with connection:
-        connection.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        row = connection.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        if row is not None and row[0] != str(SCHEMA_VERSION):
-            connection.execute("DROP TABLE IF EXISTS windows")
-        connection.execute(
-            "CREATE TABLE IF NOT EXISTS windows (scope TEXT NOT NULL, start TEXT NOT NULL, "
-            "end TEXT NOT NULL, payload BLOB NOT NULL, digest TEXT NOT NULL, "
-            "stored_at TEXT NOT NULL, PRIMARY KEY (scope, start, end))"
-        )
-        connection.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
-        )
-
-
-def _unwritable(exc: sqlite3.DatabaseError) -> bool:
-    text = str(exc).lower()
-    return (
-        "readonly" in text
-        or "read-only" in text
-        or "disk is full" in text
-        or ("unable to open" in text)
-    )
-
-
-def _encode(segment: WindowColumns, table: GroupTable) -> bytes:
-    """A window's rows as bytes: the keys as JSON, then the three counts as int64 LE."""
-    keys = table.keys
-    names = json.dumps([keys[g] for g in segment.groups], separators=(",", ":")).encode()
-    counts = [segment.inference, segment.eval_prompt, segment.eval_completion]
-    if sys.byteorder != "little":
-        counts = [array("q", column) for column in counts]
-        for column in counts:
-            column.byteswap()
-    parts = [struct.pack("<II", len(names), len(segment)), names]
-    parts.extend(column.tobytes() for column in counts)
-    return zlib.compress(b"".join(parts), 1)
-
-
-def _decode(payload: bytes, window: Window, table: GroupTable) -> WindowColumns:
-    """The inverse of :func:`_encode`; raises ``ValueError`` (or ``struct.error``) if bad."""
-    data = zlib.decompress(payload)
-    size, rows = struct.unpack_from("<II", data)
-    offset = 8 + size
-    keys = json.loads(data[8:offset])
-    if len(keys) != rows or len(data) != offset + 24 * rows:
-        raise ValueError("the stored lengths do not match")
-    counts = []
-    for _ in range(3):
-        column = array("q")
-        column.frombytes(data[offset : offset + 8 * rows])
-        if sys.byteorder != "little":
-            column.byteswap()
-        counts.append(column)
-        offset += 8 * rows
-    columns = WindowColumns(window, table.numbers(map(tuple, keys)), *counts)
-    columns.ordered = True  # stored after put_in_order()
-    return columns
+        warnings.warn(f"report cache {self.path}: {message}", UsageCacheWarning, stacklevel=5)
 
 
 def _bounds(window: Window) -> tuple[str, str]:

@@ -9,10 +9,10 @@ from itertools import chain
 from typing import Any, Optional
 
 from _generated._constants import DEFAULT_REPORT_WORKERS as DEFAULT_WORKERS
-from _generated.exceptions import ApiValueError
+from _generated.exceptions import ApiException, ApiValueError
 from _generated.reports import exports, table
 from _generated.reports.columns import Measure, check_measure, check_workers
-from _generated.reports.errors import PartialReportError
+from _generated.reports.errors import ReportError, describe_error
 from _generated.reports.fetching import (
     Fetched,
     FetchPlan,
@@ -21,11 +21,12 @@ from _generated.reports.fetching import (
     resolve_api,
 )
 from _generated.reports.html import render_html
+from _generated.reports.labels import window_label
 from _generated.reports.periods import UTC, Window, utc_bounds
 from _generated.reports.rows import Counts, Pivot, Totals, UsageRow, group_sort_key
 from _generated.reports.store import GroupTable, WindowColumns, columns_from_rows, merge_windows
 
-__all__ = ["UsageReport"]
+__all__ = ["PartialReportError", "UsageReport"]
 
 #: Where a window's rows came from (``UsageReport.window_sources``).
 SOURCE_SERVER = "server"
@@ -402,3 +403,55 @@ class UsageReport:
             raise PartialReportError(result, errors) from first
         # Nothing was fetched at all: the error is exactly what the single request raised.
         raise first
+
+
+class PartialReportError(ReportError):
+    """Raised when some windows of a report still failed after the client's retries.
+
+    ``partial`` is a :class:`UsageReport` holding every window that was fetched;
+    ``completed`` and ``failed`` list the windows of each kind (``failed`` includes windows
+    skipped after an authentication failure); ``errors`` maps each window that raised to
+    its exception. ``resume()`` fetches only the failed windows.
+
+    It is an :class:`ApiException` (``status``/``reason``/``headers`` are those of the
+    first failure), so code that catches ``ApiException`` around a report keeps working.
+    """
+
+    def __init__(self, partial: UsageReport, errors: dict[Window, Exception]) -> None:
+        first = next(iter(errors.values()), None)
+        if isinstance(first, ApiException):
+            super().__init__(status=first.status, reason=first.reason)
+            self.headers = first.headers
+        else:
+            super().__init__(status=None, reason=type(first).__name__ if first else None)
+        self.partial = partial
+        self.errors = errors
+        self.failed: list[Window] = list(partial.missing)
+        self.completed: list[Window] = partial.fetched_windows
+
+    def resume(
+        self,
+        client_or_api: Any = None,
+        *,
+        workers: Optional[int] = None,
+        progress: Optional[ProgressCallback] = None,
+    ) -> UsageReport:
+        """Fetch the failed windows; the same as ``self.partial.resume(...)``."""
+        return self.partial.resume(client_or_api, workers=workers, progress=progress)
+
+    def __str__(self) -> str:
+        total = len(self.partial.windows)
+        shown = ", ".join(window_label(window) for window in self.failed[:3])
+        more = f" and {len(self.failed) - 3} more" if len(self.failed) > 3 else ""
+        first = next(iter(self.errors.values()), None)
+        cause = f"; first error: {describe_error(first)}" if first is not None else ""
+        return (
+            f"{len(self.failed)} of {total} report windows failed ({shown}{more}){cause}; "
+            f"{len(self.completed)} windows were fetched: call .resume() to fetch the rest"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"PartialReportError(failed={len(self.failed)}, completed={len(self.completed)}, "
+            f"status={self.status!r})"
+        )

@@ -15,8 +15,8 @@ from __future__ import annotations
 import threading
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
-from operator import add
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import add, itemgetter
 from typing import Any, Optional
 
 from _generated.reports.periods import UTC, Window
@@ -47,7 +47,7 @@ class GroupTable:
         self._index: dict[tuple[Optional[str], Optional[str]], int] = {}
         self._lock = threading.Lock()
         self._ranks: list[int] = []
-        self._last_order: Optional[tuple[array[int], Optional[list[int]]]] = None
+        self._last_order: Optional[tuple[array[int], Any]] = None
 
     def number(self, key: tuple[Optional[str], Optional[str]]) -> Optional[int]:
         """The number of ``key``, or ``None`` if it was never seen."""
@@ -67,22 +67,23 @@ class GroupTable:
                 self._ranks = ranks
             return self._ranks
 
-    def order_of(self, groups: array[int]) -> Optional[list[int]]:
-        """The positions of ``groups`` in the deterministic order (``None``: already so).
+    def order_of(self, groups: array[int]) -> Optional[Callable[[Any], tuple[int, ...]]]:
+        """A function picking the rows of ``groups`` (two or more) in the deterministic order,
+        or ``None`` when they are in it already.
 
         One server process answers every window in the same order, so the last order
         computed is reused when the next window's groups come in the same sequence.
         """
         last = self._last_order
         if last is not None and last[0] == groups:
-            return last[1]
+            reused: Optional[Callable[[Any], tuple[int, ...]]] = last[1]
+            return reused
         ranks = self.ranks()
         position = [ranks[group] for group in groups]
-        order: Optional[list[int]] = sorted(range(len(position)), key=position.__getitem__)
-        if order == list(range(len(position))):
-            order = None
-        self._last_order = (array(_INT, groups), order)
-        return order
+        order = sorted(range(len(position)), key=position.__getitem__)
+        pick = None if order == list(range(len(position))) else itemgetter(*order)
+        self._last_order = (array(_INT, groups), pick)
+        return pick
 
     def ingest(self, window: Window, items: Iterable[Any]) -> WindowColumns:
         """Columns for one window from validated rows (``{"rule_type", "task_id",
@@ -154,11 +155,10 @@ class WindowColumns:
         """
         if self.ordered:
             return self
-        order = table.order_of(self.groups)
-        if order is not None:
+        pick = table.order_of(self.groups)
+        if pick is not None:
             for name in ("groups", "inference", "eval_prompt", "eval_completion"):
-                column = getattr(self, name)
-                setattr(self, name, array(_INT, map(column.__getitem__, order)))
+                setattr(self, name, array(_INT, pick(getattr(self, name))))
         self.ordered = True
         return self
 

@@ -260,3 +260,38 @@ def test_no_cache_unless_given(
         with fake_engine.api_client() as client:
             fetch_usage(client, START, END, interval="day", now=AFTER)
     assert not (tmp_path / "never").exists()
+
+
+def test_any_name_survives_the_cache(fake_engine: FakeUsageEngine, tmp_path: Path) -> None:
+    import json
+
+    from _generated.testing import Fault
+
+    names = ['q"uote', "back\\slash", "nul\x00char", "Ünïcode ✓", "[1,2]", "null", None, ""]
+    body = json.dumps(
+        [
+            {
+                "rule_type": rule,
+                "task_id": task,
+                "count": {"inference": i, "eval_prompt": 1, "eval_completion": 2},
+            }
+            for i, (rule, task) in enumerate(zip(names, reversed(names), strict=True))
+        ]
+    )
+    cache = UsageCache(tmp_path)
+    with fake_engine.api_client() as client:
+        fake_engine.inject(Fault.body(body))
+        first = fetch_usage(
+            client, START, "2026-11-02", ["rule_type", "task"], cache=cache, now=AFTER
+        )
+        fake_engine.clear()
+        again = fetch_usage(
+            client,
+            START,
+            "2026-11-02",
+            ["rule_type", "task"],
+            cache=UsageCache(tmp_path),
+            now=AFTER,
+        )
+    assert fake_engine.attempts == 0
+    assert again.rows == first.rows and len(first.rows) == len(names)

@@ -1,0 +1,282 @@
+"""The SQLite file behind ``UsageCache``: schema, group ids, window payloads, faults.
+
+Each distinct group key of a scope is stored once (``groups``) with a number; a window's
+payload is those numbers and its three counts as little-endian int64 columns, compressed,
+with a SHA-256 digest. Reading a window is then a few C-level copies, not a parse.
+The database runs in WAL mode (readers never wait for a writer; commits need no fsync of
+the main file), with a busy timeout so that several processes can share it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+import threading
+import zlib
+from array import array
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Optional
+
+from _generated.reports.periods import UTC
+
+_json_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
+
+__all__ = ["FILE_NAME", "SCHEMA_VERSION", "CacheDatabase", "Columns"]
+
+#: Bumped whenever what is stored changes; a cache of another version is discarded.
+SCHEMA_VERSION = 2
+FILE_NAME = "windows.sqlite3"
+# Seconds to wait for another process's write lock.
+_BUSY_TIMEOUT = 10.0
+_INT = "q"
+
+Key = tuple[Optional[str], Optional[str]]
+#: Group ids, inference, eval prompt, eval completion.
+Columns = tuple["array[int]", "array[int]", "array[int]", "array[int]"]
+
+
+class CacheDatabase:
+    """One cache file; every method is safe to call from several threads.
+
+    ``warn`` is called with a message when the file is unusable; the database then turns
+    itself off for the rest of the process (every call answers "nothing stored").
+    """
+
+    def __init__(self, directory: Path, warn: Callable[[str], None]) -> None:
+        self.directory = directory
+        self.path = directory / FILE_NAME
+        self._warn = warn
+        self._connection: Optional[sqlite3.Connection] = None
+        self._lock = threading.Lock()
+        self._disabled = False
+        self._ids: dict[str, dict[Key, int]] = {}
+        self._keys: dict[str, dict[int, Key]] = {}
+
+    # -- windows --------------------------------------------------------------------------
+
+    def load(self, scope: str, start: str, end: str) -> Optional[tuple[list[Key], Columns]]:
+        """The keys and columns of a stored window; ``None`` if absent or unusable."""
+        row = self._fetchone(
+            "SELECT payload, digest FROM windows WHERE scope=? AND start=? AND end=?",
+            (scope, start, end),
+        )
+        if row is None:
+            return None
+        payload, digest = row
+        try:
+            if hashlib.sha256(payload).hexdigest() != digest:
+                raise ValueError("checksum mismatch")
+            columns = _decode(payload)
+            keys = self._keys_of(scope, columns[0])
+        except (ValueError, TypeError, zlib.error) as exc:
+            self._warn(f"a cached window is corrupt ({exc}); fetching it again")
+            return None
+        return keys, columns
+
+    def store(self, scope: str, start: str, end: str, keys: Sequence[Key], counts: Any) -> None:
+        """Store a window's rows (best effort: a failure only warns and turns the cache off)."""
+        ids = self._ids_of(scope, keys)
+        if ids is None:
+            return
+        payload = _encode(array(_INT, ids), *counts)
+        self._write(
+            "INSERT OR REPLACE INTO windows (scope, start, end, payload, digest, stored_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                scope,
+                start,
+                end,
+                payload,
+                hashlib.sha256(payload).hexdigest(),
+                datetime.now(UTC).isoformat(),
+            ),
+        )
+
+    def count(self) -> int:
+        """How many windows are stored."""
+        row = self._fetchone("SELECT COUNT(*) FROM windows", ())
+        return int(row[0]) if row else 0
+
+    def clear(self) -> None:
+        """Remove every stored window and group."""
+        self._write("DELETE FROM windows", ())
+        self._write("DELETE FROM groups", ())
+        self._ids.clear()
+        self._keys.clear()
+
+    def close(self) -> None:
+        """Close the connection (it is reopened on next use)."""
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    # -- groups ---------------------------------------------------------------------------
+
+    def _load_groups(self, scope: str) -> None:
+        rows = self._fetchall("SELECT id, key FROM groups WHERE scope=?", (scope,))
+        keys = {int(i): tuple(json.loads(text)) for i, text in rows}
+        self._keys[scope] = keys
+        self._ids[scope] = {key: i for i, key in keys.items()}
+
+    def _keys_of(self, scope: str, ids: array[int]) -> list[Key]:
+        known = self._keys.get(scope)
+        if known is None or not set(ids) <= known.keys():
+            self._load_groups(scope)  # another process may have added groups
+            known = self._keys[scope]
+        try:
+            return list(map(known.__getitem__, ids))
+        except KeyError as exc:
+            raise ValueError(f"unknown group id {exc}") from None
+
+    def _ids_of(self, scope: str, keys: Sequence[Key]) -> Optional[list[int]]:
+        if scope not in self._ids:
+            self._load_groups(scope)
+        ids = self._ids[scope]
+        found = list(map(ids.get, keys))
+        if None in found:
+            new = [(scope, _key_text(k)) for k, i in zip(keys, found, strict=True) if i is None]
+            if not self._write(
+                "INSERT OR IGNORE INTO groups (scope, key) VALUES (?, ?)", new, many=True
+            ):
+                return None
+            self._load_groups(scope)
+            found = list(map(self._ids[scope].get, keys))
+            if None in found:
+                return None
+        return found  # type: ignore[return-value]
+
+    # -- the connection -------------------------------------------------------------------
+
+    def _connect(self) -> Optional[sqlite3.Connection]:
+        if self._connection is not None or self._disabled:
+            return self._connection
+        try:
+            if not self.directory.exists():
+                self.directory.mkdir(mode=0o700, parents=True)
+            if not self.path.exists():
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            connection = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT, check_same_thread=False)
+            try:
+                _prepare(connection)
+            except BaseException:
+                connection.close()
+                raise
+        except sqlite3.DatabaseError as exc:
+            if _unwritable(exc):
+                self._disable(f"cannot write ({exc}); running without the cache")
+                return None
+            # Not a database we can read: start afresh rather than give wrong numbers.
+            self._warn(f"unreadable ({exc}); discarding it and fetching every window")
+            try:
+                os.replace(self.path, self.path.with_suffix(".corrupt"))
+            except OSError:
+                self._disable("cannot replace the corrupt file; running without the cache")
+                return None
+            return self._connect()
+        except OSError as exc:
+            self._disable(f"cannot use the directory ({exc}); running without the cache")
+            return None
+        self._connection = connection
+        return connection
+
+    def _disable(self, message: str) -> None:
+        self._disabled = True
+        self._warn(message)
+
+    def _fetchall(self, sql: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            connection = self._connect()
+            if connection is None:
+                return []
+            try:
+                return connection.execute(sql, parameters).fetchall()
+            except sqlite3.DatabaseError as exc:
+                self._disable(f"cannot read ({exc}); running without the cache")
+                return []
+
+    def _fetchone(self, sql: str, parameters: tuple[Any, ...]) -> Optional[tuple[Any, ...]]:
+        rows = self._fetchall(sql, parameters)
+        return rows[0] if rows else None
+
+    def _write(self, sql: str, parameters: Any, *, many: bool = False) -> bool:
+        with self._lock:
+            connection = self._connect()
+            if connection is None:
+                return False
+            try:
+                with connection:
+                    if many:
+                        connection.executemany(sql, parameters)
+                    else:
+                        connection.execute(sql, parameters)
+            except sqlite3.DatabaseError as exc:
+                self._disable(f"cannot write ({exc}); running without the cache")
+                return False
+            return True
+
+
+def _prepare(connection: sqlite3.Connection) -> None:
+    """Create the schema, or discard a cache of another schema version."""
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    with connection:
+        connection.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        row = connection.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is not None and row[0] != str(SCHEMA_VERSION):
+            connection.execute("DROP TABLE IF EXISTS windows")
+            connection.execute("DROP TABLE IF EXISTS groups")
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS groups (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "scope TEXT NOT NULL, key TEXT NOT NULL, UNIQUE (scope, key))"
+        )
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS windows (scope TEXT NOT NULL, start TEXT NOT NULL, "
+            "end TEXT NOT NULL, payload BLOB NOT NULL, digest TEXT NOT NULL, "
+            "stored_at TEXT NOT NULL, PRIMARY KEY (scope, start, end))"
+        )
+        connection.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+        )
+
+
+def _key_text(key: Key) -> str:
+    """A group key as the JSON text ``[rule_type, task_id]`` (C-level string escaping)."""
+    return "[" + ",".join("null" if v is None else _json_string(v) for v in key) + "]"
+
+
+def _unwritable(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return any(
+        words in text for words in ("readonly", "read-only", "disk is full", "unable to open")
+    )
+
+
+def _encode(*columns: array[int]) -> bytes:
+    """Four equal-length int64 columns as compressed little-endian bytes."""
+    if sys.byteorder != "little":
+        columns = tuple(array(_INT, column) for column in columns)
+        for column in columns:
+            column.byteswap()
+    return zlib.compress(b"".join(column.tobytes() for column in columns), 1)
+
+
+def _decode(payload: bytes) -> Columns:
+    """The inverse of :func:`_encode`; ``ValueError`` when the bytes do not fit."""
+    data = zlib.decompress(payload)
+    if len(data) % 32:
+        raise ValueError("the stored columns have unequal lengths")
+    rows = len(data) // 32
+    columns = []
+    for i in range(4):
+        column = array(_INT)
+        column.frombytes(data[i * 8 * rows : (i + 1) * 8 * rows])
+        if sys.byteorder != "little":
+            column.byteswap()
+        columns.append(column)
+    return columns[0], columns[1], columns[2], columns[3]
