@@ -19,9 +19,10 @@ the same rows window by window for exports that need not hold the whole report, 
 
 The package's modules: ``columns`` (groups, intervals, measures, columns), ``periods``
 (zones, user-given times, windows), ``labels`` (how times are written), ``rows`` (the
-values handed out), ``store`` (the columnar core), ``parse`` (bodies into columns),
-``cache``, ``fetching`` (the pool of requests), ``report`` (``UsageReport``), ``fetch``
-(the entry points), ``exports``, ``table`` and ``html``.
+values handed out), ``store`` (the columnar core), ``aggregate`` (totals and pivots),
+``parse`` (bodies into columns), ``cache`` and ``cachedb`` (closed windows in SQLite),
+``fetching`` (the pool of requests), ``errors``, ``report`` (``UsageReport``), ``fetch``
+(the entry points), ``exports``, ``table``, ``view`` (what renderers read) and ``html``.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from typing import Any, Optional
 from _generated._constants import DEFAULT_REPORT_WORKERS as DEFAULT_WORKERS
 from _generated.exceptions import ApiException, ApiValueError
 from _generated.reports import exports, table
+from _generated.reports.aggregate import pivot_of, totals_of
 from _generated.reports.columns import Measure, check_measure, check_workers
 from _generated.reports.errors import ReportError, describe_error
 from _generated.reports.fetching import (
@@ -22,8 +23,8 @@ from _generated.reports.fetching import (
 )
 from _generated.reports.html import render_html
 from _generated.reports.labels import window_label
-from _generated.reports.periods import UTC, Window, utc_bounds
-from _generated.reports.rows import Counts, Pivot, Totals, UsageRow, group_sort_key
+from _generated.reports.periods import Window, utc_bounds
+from _generated.reports.rows import Pivot, Totals, UsageRow
 from _generated.reports.store import GroupTable, WindowColumns, columns_from_rows, merge_windows
 
 __all__ = ["PartialReportError", "UsageReport"]
@@ -163,89 +164,17 @@ class UsageReport:
 
     # -- aggregation --------------------------------------------------------------------
 
-    def _positions(self) -> list[Optional[int]]:
-        """For each segment, the index of the fetched window containing it (or None)."""
-        windows = self.fetched_windows
-        index = {utc_bounds(window)[0]: i for i, window in enumerate(windows)}
-        starts = sorted(index)
-        result: list[Optional[int]] = []
-        for segment in self._segments:
-            start = segment.window.start.astimezone(UTC)
-            position = index.get(start)
-            if position is None:
-                from bisect import bisect_right  # only rows off the window grid need it
-
-                before = bisect_right(starts, start) - 1
-                position = index[starts[before]] if before >= 0 else None
-            result.append(position)
-        return result
-
     def totals(self) -> Totals:
         """Counts overall, per group and per window (see :class:`Totals`)."""
-        if self._totals is not None:
-            return self._totals
-        n_groups = len(self._table)
-        inference = [0] * n_groups
-        prompt = [0] * n_groups
-        completion = [0] * n_groups
-        seen = bytearray(n_groups)
-        windows = self.fetched_windows
-        per_window = [[0, 0, 0] for _ in windows]
-        for segment, position in zip(self._segments, self._positions(), strict=True):
-            for group, a, b, c in zip(
-                segment.groups,
-                segment.inference,
-                segment.eval_prompt,
-                segment.eval_completion,
-                strict=True,
-            ):
-                inference[group] += a
-                prompt[group] += b
-                completion[group] += c
-                seen[group] = 1
-            if position is not None:
-                sums = segment.sums()
-                cell = per_window[position]
-                cell[0] += sums[0]
-                cell[1] += sums[1]
-                cell[2] += sums[2]
-        keys = self._table.keys
-        present = [g for g in range(n_groups) if seen[g]]
-        present.sort(
-            key=lambda g: (-(inference[g] + prompt[g] + completion[g]), group_sort_key(keys[g]))
-        )
-        by_group = {keys[g]: Counts(inference[g], prompt[g], completion[g]) for g in present}
-        overall = Counts(sum(inference), sum(prompt), sum(completion))
-        self._totals = Totals(
-            overall=overall,
-            by_group=by_group,
-            by_window={w: Counts(*cell) for w, cell in zip(windows, per_window, strict=True)},
-        )
+        if self._totals is None:
+            self._totals = totals_of(self._segments, self._table, self.fetched_windows)
         return self._totals
 
     def pivot(self, measure: Measure = "total") -> Pivot:
         """One measure (see :data:`MEASURES`) as a groups x windows :class:`Pivot`."""
         check_measure(measure)
-        windows = self.fetched_windows
         groups = list(self.totals().by_group)
-        row_of = [0] * len(self._table)
-        for i, key in enumerate(groups):
-            row_of[self._table.number(key)] = i  # type: ignore[index]
-        # One column per window, filled by row number, then turned into rows in C.
-        columns = [[0] * len(groups) for _ in windows]
-        for segment, position in zip(self._segments, self._positions(), strict=True):
-            if position is None:
-                continue
-            column = columns[position]
-            values: Iterable[int] = (
-                segment.totals() if measure == "total" else getattr(segment, measure)
-            )
-            for row, value in zip(map(row_of.__getitem__, segment.groups), values, strict=True):
-                column[row] += value
-        matrix = (
-            [list(row) for row in zip(*columns, strict=True)] if windows else [[] for _ in groups]
-        )
-        return Pivot(measure=measure, groups=groups, windows=windows, values=matrix)
+        return pivot_of(self._segments, self._table, self.fetched_windows, groups, measure)
 
     # -- exports ------------------------------------------------------------------------
 
