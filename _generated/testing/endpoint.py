@@ -147,10 +147,9 @@ def validation_message(errors: Sequence[Mapping[str, Any]]) -> str:
     ends with the form FastAPI uses when the source is unknown (``Endpoint: GET <path>``).
     """
     count = len(errors)
-    lines = [f"{count} validation error{'s' if count != 1 else ''}:"]
-    lines.extend(f"  {dict(error)}" for error in errors)
-    lines.append(f"  Endpoint: GET {ENDPOINT_PATH}")
-    return "\n".join(lines)
+    message = f"{count} validation error{'s' if count != 1 else ''}:\n"
+    message += "".join(f"  {dict(error)}\n" for error in errors)
+    return message + f"\n  Endpoint: GET {ENDPOINT_PATH}"
 
 
 def _refused(outcome: AuthOutcome, *, spec_mode: bool) -> Answer:
