@@ -61,8 +61,9 @@ class Received:
 
     ``start_time``/``end_time`` are the values FastAPI parsed (``None`` when absent or when
     validation failed); ``start``/``end`` the effective UTC range used for filtering
-    (``None``: no bound, engine mode); ``group_by`` the parsed scopes in request order (``None`` until the endpoint ran, so it
-    stays ``None`` for 401/422 answers); ``status`` the status code answered.
+    (``None``: no bound, engine mode); ``group_by`` the parsed scopes in request order
+    (``None`` until the endpoint ran, so it stays ``None`` for 400/401/403/422 answers);
+    ``status`` the status code answered.
     """
 
     method: str
@@ -182,7 +183,9 @@ def _summarize(
             totals[2] += rec.eval_completion
     rows = []
     # The engine's order: fixed per process by a string hash, arbitrary to a client.
-    ordered = sorted(sums.items(), key=lambda item: hashlib.sha256(f"{salt}|{item[0]}".encode()).digest())
+    ordered = sorted(
+        sums.items(), key=lambda item: hashlib.sha256(f"{salt}|{item[0]}".encode()).digest()
+    )
     for (rule, task), (inference, prompt, completion) in ordered:
         rows.append(
             {
