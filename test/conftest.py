@@ -10,6 +10,9 @@
   ``spec_api`` a ``UsageApi`` for ``spec_server``.
 - ``bearer_env``: ``BEARER_TOKEN`` set to the server's token (for the docs' examples).
 - ``sample_data``: the seeded records both servers serve.
+- ``http_pool`` (raw urllib3, no retries), ``shared_fake`` / ``shared_spec_fake`` (one fake
+  per module, for hypothesis tests), ``shared_pair`` (one of them and the FastAPI server of
+  the same mode, both modes in turn): for the tests of the servers themselves.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from engine_app import Received, create_app
 from _generated.testing import ENDPOINT_PATH, FakeUsageEngine, UsageRecord, sample_records
 
 if TYPE_CHECKING:
+    import urllib3
     import uvicorn
 
     from _generated import ApiClient, Configuration, UsageApi
@@ -35,6 +39,8 @@ if TYPE_CHECKING:
 SAMPLE_SEED = 0
 #: Token of the FastAPI server; distinctive so leak checks can search output for it.
 ENGINE_TOKEN = "engine-test-token-7f3c9a41d2"
+#: Keys the FastAPI servers also know, with a role that may not read usage (403).
+EXTRA_KEYS = {"task-admin-key-5e1d": "TASK-ADMIN"}
 _START_TIMEOUT = 10.0
 
 
@@ -100,7 +106,9 @@ def _serve(records: tuple[UsageRecord, ...], *, spec_mode: bool) -> Iterator[Eng
     """Run the FastAPI reference app under uvicorn on 127.0.0.1 until the generator closes."""
     import uvicorn
 
-    app = create_app(records, ENGINE_TOKEN, spec_mode=spec_mode, seed=SAMPLE_SEED)
+    app = create_app(
+        records, ENGINE_TOKEN, spec_mode=spec_mode, tokens=EXTRA_KEYS, seed=SAMPLE_SEED
+    )
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on such sockets (else ~40 ms per call).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -172,6 +180,44 @@ def spec_fake(sample_data: tuple[UsageRecord, ...]) -> Iterator[FakeUsageEngine]
     """Like ``fake_engine``, in spec mode (``FakeUsageEngine(spec_mode=True)``)."""
     with FakeUsageEngine(sample_data, spec_mode=True, seed=SAMPLE_SEED) as engine:
         yield engine
+
+
+@pytest.fixture(scope="session")
+def http_pool() -> Iterator[urllib3.PoolManager]:
+    """Raw HTTP for tests of the servers themselves: no retries, redirects returned as is."""
+    import urllib3
+
+    timeout = urllib3.Timeout(connect=2.0, read=5.0)
+    with urllib3.PoolManager(retries=False, timeout=timeout) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="module")
+def shared_fake(sample_data: tuple[UsageRecord, ...]) -> Iterator[FakeUsageEngine]:
+    """One engine-mode fake per module, for hypothesis tests (fixtures there can't be per-test)."""
+    with FakeUsageEngine(sample_data, seed=SAMPLE_SEED) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="module")
+def shared_spec_fake(sample_data: tuple[UsageRecord, ...]) -> Iterator[FakeUsageEngine]:
+    """Like ``shared_fake``, in spec mode."""
+    with FakeUsageEngine(sample_data, spec_mode=True, seed=SAMPLE_SEED) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="module", params=["engine", "spec"])
+def shared_pair(
+    request: pytest.FixtureRequest,
+    shared_fake: FakeUsageEngine,
+    shared_spec_fake: FakeUsageEngine,
+    engine_server: EngineServer,
+    spec_server: EngineServer,
+) -> tuple[FakeUsageEngine, EngineServer]:
+    """The module's fake and the FastAPI engine in the same mode (each mode in turn)."""
+    if request.param == "engine":
+        return shared_fake, engine_server
+    return shared_spec_fake, spec_server
 
 
 @pytest.fixture
