@@ -339,6 +339,24 @@ def test_offsets_and_naive_times(
         assert (status, body) == (200, expected), (start, end)
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "start_time=2026-11-04&end_time=2026-11-06",  # dates
+        "start_time=1793750400&end_time=1793923200",  # epoch seconds: 4 and 6 November
+        "start_time=2026-11-04T05:30:00%2B0530&end_time=2026-11-05T19:00:00-0500",
+    ],
+)
+def test_dates_epoch_numbers_and_offsets_without_colon_are_accepted_like_fastapi(
+    query: str, shared_pair: tuple[FakeUsageEngine, EngineServer], http_pool: urllib3.PoolManager
+) -> None:
+    fake_server, real_server = shared_pair
+    fake = fetch(http_pool, fake_server, query + "&group_by=task")
+    assert_same_answer(fake, fetch(http_pool, real_server, query + "&group_by=task"))
+    expected = fake_server.expected(NOV + timedelta(days=3), NOV + timedelta(days=5), ["task"])
+    assert fake[:2] == (200, expected)
+
+
 def test_omitted_bounds_are_no_bound_in_engine_mode(
     fake_engine: FakeUsageEngine, engine_server: EngineServer, http_pool: urllib3.PoolManager
 ) -> None:
