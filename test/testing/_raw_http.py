@@ -14,10 +14,15 @@ from urllib.parse import urlencode
 
 import urllib3
 
-from _generated.testing import ENDPOINT_PATH, FakeUsageEngine, UsageRecord
+from _generated.testing import DEFAULT_SAMPLE_START, ENDPOINT_PATH, FakeUsageEngine, UsageRecord
 
 if TYPE_CHECKING:
     from conftest import EngineServer
+
+#: The first instant of the sample data (1 November 2026, UTC).
+NOV = DEFAULT_SAMPLE_START
+#: A query for one day of the sample data.
+RANGE = "start_time=2026-11-02T00:00:00Z&end_time=2026-11-03T00:00:00Z"
 
 Server = Union[FakeUsageEngine, "EngineServer"]
 #: Raw answer: status, parsed JSON body (None when empty), the urllib3 response.

@@ -6,26 +6,21 @@ OpenAPI description.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Optional
 
 import pytest
 import urllib3
-from _raw_http import assert_same_answer, fetch
+from _helpers import UTC
+from _raw_http import RANGE, assert_same_answer, fetch
 from conftest import EXTRA_KEYS, EngineServer
 
 from _generated.testing import (
-    DEFAULT_SAMPLE_START,
     ENDPOINT_PATH,
     REDACTED,
     FakeUsageEngine,
     UsageRecord,
 )
-
-UTC = timezone.utc
-NOV = DEFAULT_SAMPLE_START
-RANGE = "start_time=2026-11-02T00:00:00Z&end_time=2026-11-03T00:00:00Z"
-
 
 # -- authentication ----------------------------------------------------------------------------
 

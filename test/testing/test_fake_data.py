@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from _raw_http import record
+from _helpers import UTC
+from _raw_http import NOV, record
 
 from _generated import TokenUsageScope
 from _generated.testing import (
-    DEFAULT_SAMPLE_START,
     RULE_TYPES,
     SCOPES,
     UsageRecord,
@@ -23,8 +23,6 @@ from _generated.testing import (
 )
 from _generated.testing.data import engine_order
 
-UTC = timezone.utc
-NOV = DEFAULT_SAMPLE_START
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -7,25 +7,20 @@ OpenAPI description. Each case runs against the fake and against FastAPI in the 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Optional
 
 import pytest
 import urllib3
-from _raw_http import assert_same_answer, canonical, errors_part, fetch, record
+from _helpers import UTC
+from _raw_http import NOV, RANGE, assert_same_answer, canonical, errors_part, fetch, record
 from conftest import EngineServer
 
 from _generated.testing import (
-    DEFAULT_SAMPLE_START,
     ENDPOINT_PATH,
     FakeUsageEngine,
     UsageRecord,
 )
-
-UTC = timezone.utc
-NOV = DEFAULT_SAMPLE_START
-RANGE = "start_time=2026-11-02T00:00:00Z&end_time=2026-11-03T00:00:00Z"
-
 
 # -- validation: 400 (engine) or 422 (spec), compared with FastAPI ----------------------------
 

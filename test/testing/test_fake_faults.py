@@ -11,17 +11,14 @@ from typing import Union
 
 import pytest
 import urllib3
-from _raw_http import chain, fetch
+from _raw_http import NOV, chain, fetch
 
 from _generated.testing import (
-    DEFAULT_SAMPLE_START,
     ENDPOINT_PATH,
     FakeUsageEngine,
     Fault,
     UsageRecord,
 )
-
-NOV = DEFAULT_SAMPLE_START
 
 
 def test_keep_alive_reuses_one_connection(fake_engine: FakeUsageEngine) -> None:

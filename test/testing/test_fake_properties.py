@@ -12,16 +12,13 @@ from typing import Any, Optional
 
 import pytest
 import urllib3
-from _raw_http import assert_same_answer, fetch
+from _helpers import UTC
+from _raw_http import NOV, assert_same_answer, fetch
 from conftest import EngineServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _generated.testing import DEFAULT_SAMPLE_START, REDACTED, FakeUsageEngine, Fault, UsageRecord
-
-UTC = timezone.utc
-NOV = DEFAULT_SAMPLE_START
-
+from _generated.testing import REDACTED, FakeUsageEngine, Fault, UsageRecord
 
 OFFSET_MINUTES = st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59)
 
