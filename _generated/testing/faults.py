@@ -167,6 +167,7 @@ def _check_status(code: object, name: str = "code") -> None:
 
 
 def check_seconds(value: object, name: str) -> float:
+    """``value`` as float seconds, or a ValueError naming ``name`` if it is not a number >= 0."""
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not value >= 0:
         raise ValueError(f"{name} must be a number of seconds >= 0, got {value!r}")
     return float(value)
@@ -185,6 +186,7 @@ def _header_tuple(headers: Optional[Mapping[str, str]]) -> tuple[tuple[str, str]
 
 
 def reason(code: int) -> str:
+    """The HTTP reason phrase of ``code`` (``"Unknown"`` for codes without one)."""
     try:
         return http.HTTPStatus(code).phrase
     except ValueError:
