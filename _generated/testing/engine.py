@@ -49,9 +49,10 @@ class FakeUsageEngine:
     2026). ``tokens`` maps each API key it knows to its role (``ORG-ADMIN``,
     ``ORG-AUDITOR`` and ``TENANT-USER`` may read usage, any other role gets 403);
     ``token`` is one more key, with a reading role unless ``tokens`` says otherwise, and
-    the one :meth:`configuration` uses (default ``"test-token"``, or the first reading key
-    of ``tokens``). ``seed`` fixes the arbitrary order of result rows (default: a new
-    order per instance, like a new engine process). ``port=0`` picks a free port;
+    the one :meth:`configuration` uses (default ``"test-token"``, or the first key of
+    ``tokens`` that may read, or its first key if none may). ``seed`` fixes the arbitrary
+    order of result rows (default: a new order per instance, like a new engine process).
+    ``port=0`` picks a free port;
     ``latency`` (seconds) delays every answer; ``now`` is its clock (a fixed datetime, a
     callable returning one, or ``None`` for the system clock), which decides what "the
     current day" is for requests without bounds in spec mode. Start it with ``with`` or
