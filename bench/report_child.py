@@ -97,7 +97,8 @@ def _sdk(who: str, url: str, days: int, out: str, cache_dir: str = "") -> dict[s
         if who == "stream":
             stream = stream_usage(client, START, end, ["rule_type", "task"], "day")
             stream.to_csv(out)
-            rows = sum(1 for _ in open(out, encoding="utf-8")) - 1
+            with open(out, encoding="utf-8") as written:
+                rows = sum(1 for _ in written) - 1
             from_server = stream.metadata()["windows_from_server"]
         else:
             cache = UsageCache(cache_dir) if who == "cached" else None
