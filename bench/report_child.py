@@ -12,7 +12,8 @@
 
 Each prints one JSON object: ``seconds`` (wall time of the work), ``before`` and ``peak``
 resident memory in bytes (``VmRSS`` after imports and warm-up, ``VmHWM`` after the work),
-``rows``, and ``from_server`` (windows requested from the server).
+``rows``, ``from_server`` (windows requested from the server) and, for ``month`` and
+``cached``, ``fetch_seconds`` (the ``fetch_usage`` call alone).
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ def _sdk(who: str, url: str, days: int, out: str, cache_dir: str = "") -> dict[s
             with open(out, encoding="utf-8") as written:
                 rows = sum(1 for _ in written) - 1
             from_server = stream.metadata()["windows_from_server"]
+            fetched = 0.0
         else:
             cache = UsageCache(cache_dir) if who == "cached" else None
             report = fetch_usage(
@@ -111,13 +113,14 @@ def _sdk(who: str, url: str, days: int, out: str, cache_dir: str = "") -> dict[s
                 cache=cache,
                 now=end + timedelta(days=1),
             )
+            fetched = time.perf_counter() - started
             report.totals()
             report.pivot()
             report.write_csv(out)
             rows = len(report)
             from_server = report.metadata()["windows_from_server"]
         seconds = time.perf_counter() - started
-    return _result(seconds, before, rows, from_server)
+    return {**_result(seconds, before, rows, from_server), "fetch_seconds": fetched}
 
 
 def main(argv: list[str]) -> None:

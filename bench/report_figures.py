@@ -71,6 +71,8 @@ def report_figures(base_url: str, runs: int = 3) -> list[Figure]:
     month_ratio, memory_ratio = month_s / floor_s, month_mem / floor_mem
     stream_ratio = stream_year["peak"] / stream_month["peak"]
     cache_ratio = again_s / first_s
+    fetch_first, fetch_again = median(first, "fetch_seconds"), median(again, "fetch_seconds")
+    fetch_plain = median(month, "fetch_seconds")
     rows = int(month[0]["rows"])
     return [
         Figure(
@@ -111,6 +113,8 @@ def report_figures(base_url: str, runs: int = 3) -> list[Figure]:
             target="0 requests, <= 0.2x",
             met=requests_again == 0 and cache_ratio <= 0.2,
             detail="the month job of figure 7 with UsageCache: baseline is the first run "
-            "(fetching and filling the cache), the figure the second (every window cached)",
+            "(fetching and filling the cache), the figure the second (every window cached); "
+            f"fetch_usage alone: {fetch_again:.2f} s cached, {fetch_first:.2f} s filling the "
+            f"cache, {fetch_plain:.2f} s without a cache ({fetch_again / fetch_plain:.2f}x)",
         ),
     ]

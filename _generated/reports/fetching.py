@@ -37,7 +37,17 @@ from _generated.reports.periods import UTC, Window
 from _generated.reports.store import GroupTable, WindowColumns, columns_of
 from _generated.rest import RESTResponse
 
-__all__ = ["ProgressCallback", "fetch_window", "host_of", "iter_windows", "resolve_api"]
+__all__ = [
+    "FetchPlan",
+    "Fetched",
+    "ProgressCallback",
+    "WindowPlan",
+    "fetch_window",
+    "host_of",
+    "iter_results",
+    "iter_windows",
+    "resolve_api",
+]
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -228,6 +238,57 @@ class Fetched:
     provisional: set[int] = field(default_factory=set)
 
 
+class WindowPlan:
+    """The I/O-free part of fetching a list of windows: which are closed, which come from
+    the cache, what to store afterwards. A fetcher (threads here, asyncio elsewhere) asks
+    :attr:`todo` from the server and hands each result to :meth:`finished`.
+    """
+
+    def __init__(
+        self,
+        plan: FetchPlan,
+        windows: Sequence[Window],
+        group_by: tuple[str, ...],
+        table: GroupTable,
+        record: Fetched,
+        *,
+        keep: bool = True,
+    ) -> None:
+        self.plan = plan
+        self.keep = keep  # False for a stream: the record then holds no rows
+        self.windows = windows
+        self.table = table
+        self.record = record
+        now = plan.clock()
+        settle = plan.cache.settle if plan.cache is not None else plan.settle
+        self.closed = [w.end.astimezone(UTC) <= now - settle for w in windows]
+        record.provisional.update(i for i, closed in enumerate(self.closed) if not closed)
+        self._scope = UsageCache.scope(plan.api, group_by) if plan.cache is not None else ""
+        #: Windows read from the cache, by index.
+        self.cached: dict[int, WindowColumns] = {}
+        #: Indices of the windows to request, in window order.
+        self.todo: list[int] = []
+        for i, window in enumerate(windows):
+            hit = None
+            if plan.cache is not None and self.closed[i]:
+                hit = plan.cache.load(self._scope, window, table)
+            if hit is None:
+                self.todo.append(i)
+            else:
+                record.cached.add(i)
+                self.cached[i] = hit
+
+    def finished(self, index: int, outcome: Outcome) -> None:
+        """Record a window's result; a closed window's rows go into the cache."""
+        if isinstance(outcome, WindowColumns):
+            if self.keep:
+                self.record.segments[index] = outcome
+            if self.plan.cache is not None and self.closed[index]:
+                self.plan.cache.store(self._scope, outcome, self.table)
+        else:
+            self.record.errors[index] = outcome
+
+
 def iter_results(
     plan: FetchPlan,
     windows: Sequence[Window],
@@ -240,25 +301,16 @@ def iter_results(
 ) -> Iterator[tuple[int, Outcome]]:
     """Every window's columns (from the cache when closed and stored) or its error.
 
-    Records in ``into`` which windows came from the cache and which are provisional (still
-    open); stores freshly fetched closed windows. With ``ordered``, yields in window order
-    and holds at most about ``2 * workers`` windows ahead.
+    Records in ``into`` what each window gave (see :class:`Fetched`). With ``ordered``
+    (a stream), yields in window order, holds at most about ``2 * workers`` windows ahead
+    and keeps no rows in ``into``.
     """
     record = into if into is not None else Fetched()
-    now = plan.clock()
-    settle = plan.cache.settle if plan.cache is not None else plan.settle
-    closed = [w.end.astimezone(UTC) <= now - settle for w in windows]
-    record.provisional.update(i for i, is_closed in enumerate(closed) if not is_closed)
-    scope = UsageCache.scope(plan.api, group_by) if plan.cache is not None else ""
-    ready: dict[int, Outcome] = {}
-    todo: list[int] = []
-    for i, window in enumerate(windows):
-        hit = plan.cache.load(scope, window, table) if plan.cache and closed[i] else None
-        if hit is None:
-            todo.append(i)
-        else:
-            record.cached.add(i)
-            ready[i] = hit
+    windows_plan = WindowPlan(plan, windows, group_by, table, record, keep=not ordered)
+    todo = windows_plan.todo
+    ready: dict[int, Outcome] = dict(windows_plan.cached)
+    if not ordered:
+        record.segments.update(windows_plan.cached)
     pending = iter_windows(
         plan.api,
         [windows[i] for i in todo],
@@ -267,17 +319,14 @@ def iter_results(
         plan.workers,
         ahead=2 * plan.workers if ordered else None,
     )
-    done = 0
     next_index = 0
     try:
         if not ordered:
             yield from ready.items()
             ready.clear()
-        for position, outcome in pending:
+        for done, (position, outcome) in enumerate(pending, start=1):
             index = todo[position]
-            done += 1
-            if plan.cache is not None and closed[index] and isinstance(outcome, WindowColumns):
-                plan.cache.store(scope, outcome, table)
+            windows_plan.finished(index, outcome)
             if progress is not None:
                 progress(done, len(todo))
             if not ordered:

@@ -296,13 +296,16 @@ class UsageReport:
         """Fetch ``missing`` as ``plan`` says; a new report, or :class:`PartialReportError`."""
         todo = list(self.missing)
         record = Fetched()
-        for index, outcome in iter_results(
-            plan, todo, self.group_by, self._table, progress, into=record
-        ):
-            if isinstance(outcome, WindowColumns):
-                record.segments[index] = outcome
-            else:
-                record.errors[index] = outcome
+        for _ in iter_results(plan, todo, self.group_by, self._table, progress, into=record):
+            pass  # the record collects every window's outcome
+        return self.merged(todo, record, plan)
+
+    def merged(self, todo: list[Window], record: Fetched, plan: FetchPlan) -> UsageReport:
+        """A new report: this one plus the windows ``record`` holds for ``todo`` (indices
+        into it); raises :class:`PartialReportError` if some of ``todo`` are still missing.
+
+        Shared by every fetcher (threads or asyncio): only how ``record`` is filled differs.
+        """
         fetched = sorted(record.segments)
         still_missing = [window for i, window in enumerate(todo) if i not in record.segments]
         result = UsageReport.from_columns(
