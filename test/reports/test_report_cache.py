@@ -295,3 +295,14 @@ def test_any_name_survives_the_cache(fake_engine: FakeUsageEngine, tmp_path: Pat
         )
     assert fake_engine.attempts == 0
     assert again.rows == first.rows and len(first.rows) == len(names)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_a_full_disk_means_running_without_the_cache(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    # Every write to /dev/full fails with ENOSPC, as on a full disk.
+    (tmp_path / UsageCache(tmp_path).path.name).symlink_to("/dev/full")
+    with pytest.warns(UsageCacheWarning, match="disk is full"):
+        report = run(fake_engine, UsageCache(tmp_path))
+    assert report.complete and report.cached == [] and fake_engine.attempts == 7
