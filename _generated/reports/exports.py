@@ -35,12 +35,20 @@ __all__ = [
 PathOrFile = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
 
 _CSV_SPECIAL = frozenset(',"\r\n')
+# What a spreadsheet reads as the start of a formula (OWASP's list).
+_FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
-def _csv_field(value: Optional[str]) -> str:
-    """One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF."""
+def _csv_field(value: Optional[str], guard: bool = False) -> str:
+    """One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF.
+
+    With ``guard``, a value a spreadsheet would run as a formula (starting with ``=``,
+    ``+``, ``-``, ``@``, tab or CR) gets a leading apostrophe.
+    """
     if value is None:
         return ""
+    if guard and value[:1] in _FORMULA_STARTS:
+        value = "'" + value
     if _CSV_SPECIAL.isdisjoint(value):
         return value
     return '"' + value.replace('"', '""') + '"'
@@ -67,12 +75,17 @@ def csv_header() -> str:
 
 
 def csv_chunks(
-    segments: Iterable[WindowColumns], table: GroupTable, *, header: bool = True
+    segments: Iterable[WindowColumns],
+    table: GroupTable,
+    *,
+    header: bool = True,
+    formula_guard: bool = False,
 ) -> Iterator[str]:
-    """CSV text: the header, then one chunk per window's rows."""
+    """CSV text: the header, then one chunk per window's rows (see :func:`_csv_field`)."""
     if header:
         yield csv_header()
-    cells = _Cells(table, lambda key: f"{_csv_field(key[0])},{_csv_field(key[1])}")
+    guard = formula_guard
+    cells = _Cells(table, lambda key: f"{_csv_field(key[0], guard)},{_csv_field(key[1], guard)}")
     for segment in segments:
         prefix = f"{segment.window.start.isoformat()},{segment.window.end.isoformat()},"
         names = cells.get()
@@ -91,9 +104,11 @@ def csv_chunks(
         )
 
 
-def csv_text(segments: Iterable[WindowColumns], table: GroupTable) -> str:
+def csv_text(
+    segments: Iterable[WindowColumns], table: GroupTable, *, formula_guard: bool = False
+) -> str:
     """The whole CSV (see :func:`csv_chunks`) as one string."""
-    return "".join(csv_chunks(segments, table))
+    return "".join(csv_chunks(segments, table, formula_guard=formula_guard))
 
 
 def ndjson_chunks(segments: Iterable[WindowColumns], table: GroupTable) -> Iterator[str]:

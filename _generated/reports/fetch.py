@@ -224,9 +224,10 @@ class UsageStream:
         for segment in self.segments():
             yield from segment.rows(self._table)
 
-    def to_csv(self, path_or_file: exports.PathOrFile) -> None:
+    def to_csv(self, path_or_file: exports.PathOrFile, *, formula_guard: bool = False) -> None:
         """Write CSV (as ``UsageReport.to_csv``) window by window; a path atomically."""
-        exports.write_chunks(exports.csv_chunks(self.segments(), self._table), path_or_file)
+        chunks = exports.csv_chunks(self.segments(), self._table, formula_guard=formula_guard)
+        exports.write_chunks(chunks, path_or_file)
 
     def to_ndjson(self, path_or_file: exports.PathOrFile) -> None:
         """Write NDJSON (as ``UsageReport.to_ndjson``) window by window; a path atomically."""

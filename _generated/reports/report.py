@@ -210,18 +210,24 @@ class UsageReport:
             "windows_provisional": sum(bool(s["provisional"]) for s in status),
         }
 
-    def to_csv(self, path_or_file: Optional[exports.PathOrFile] = None) -> str:
+    def to_csv(
+        self, path_or_file: Optional[exports.PathOrFile] = None, *, formula_guard: bool = False
+    ) -> str:
         """CSV with a header of :data:`COLUMNS`; an absent group is an empty field.
 
         Returns the text, and writes it to ``path_or_file`` (a path, written atomically, or
-        a file object) if given.
+        a file object) if given. With ``formula_guard``, a name that a spreadsheet would
+        run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) is written
+        with a leading apostrophe.
         """
-        return exports.emit(exports.csv_text(self.segments, self._table), path_or_file)
+        text = exports.csv_text(self.segments, self._table, formula_guard=formula_guard)
+        return exports.emit(text, path_or_file)
 
-    def write_csv(self, path_or_file: exports.PathOrFile) -> None:
+    def write_csv(self, path_or_file: exports.PathOrFile, *, formula_guard: bool = False) -> None:
         """Write the CSV of :meth:`to_csv` window by window, never holding all of its text
         (a path is written atomically)."""
-        exports.write_chunks(exports.csv_chunks(self.segments, self._table), path_or_file)
+        chunks = exports.csv_chunks(self.segments, self._table, formula_guard=formula_guard)
+        exports.write_chunks(chunks, path_or_file)
 
     def write_ndjson(self, path_or_file: exports.PathOrFile) -> None:
         """Write the NDJSON of :meth:`to_ndjson` window by window (a path atomically)."""

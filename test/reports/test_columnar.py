@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Optional
 from unittest import mock
 
@@ -241,3 +242,17 @@ def test_a_usage_api_subclass_overriding_the_parsed_method_is_honoured(
         models = fetch_usage(Recording(client), "2026-11-01", "2026-11-04", ["task"], "day")
     assert len(calls) == 3
     assert models.rows == lean.rows and models.totals() == lean.totals()
+
+
+def test_the_formula_guard_neutralises_what_a_spreadsheet_would_run(tmp_path: Path) -> None:
+    hostile = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tTab", "\rCR", "fine", ""]
+    rows = [UsageRow(GRID[0].start, GRID[0].end, name, None, 1, 0, 0) for name in hostile]
+    report = report_of(rows)
+    raw = list(csv.reader(io.StringIO(report.to_csv(), newline="")))
+    assert sorted(line[2] for line in raw[1:]) == sorted(hostile)
+    guarded = list(csv.reader(io.StringIO(report.to_csv(formula_guard=True), newline="")))
+    assert sorted(line[2] for line in guarded[1:]) == sorted(
+        "'" + name if name[:1] in "=+-@\t\r" and name else name for name in hostile
+    )
+    report.write_csv(tmp_path / "g.csv", formula_guard=True)
+    assert (tmp_path / "g.csv").read_bytes().decode() == report.to_csv(formula_guard=True)
