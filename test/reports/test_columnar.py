@@ -256,3 +256,37 @@ def test_the_formula_guard_neutralises_what_a_spreadsheet_would_run(tmp_path: Pa
     )
     report.write_csv(tmp_path / "g.csv", formula_guard=True)
     assert (tmp_path / "g.csv").read_bytes().decode() == report.to_csv(formula_guard=True)
+
+
+def test_the_table_escapes_control_characters_and_aligns_wide_names() -> None:
+    from _generated.reports.table import display_width
+
+    names = [
+        "\x1b]0;pwned\x07Title",
+        "\x1b[31mRed",
+        "two\nlines",
+        "日本語のルール",
+        "plain",
+        "rtl\u202eevil",
+    ]
+    rows = [UsageRow(GRID[0].start, GRID[0].end, n, None, 10**i, 0, 0) for i, n in enumerate(names)]
+    report = UsageReport(
+        rows,
+        start=GRID[0].start,
+        end=GRID[0].end,
+        interval="day",
+        tz="UTC",
+        group_by=("rule_type",),
+        host="",
+        generated_at=BASE,
+        windows=GRID[:1],
+    )
+    table = report.to_table(width=80)
+    assert not any(ch in table for ch in "\x1b\x07\r\u202e")
+    lines = table.splitlines()
+    body = [line for line in lines if line.startswith("2026-11-01")]
+    assert len(body) == len(names)  # no row broken in two
+    assert "\\x1b]0;" in table and "two\\nlines" in table
+    assert max(display_width(line) for line in lines) <= 80
+    # The totals column ends at the same terminal column on every row, wide names or not.
+    assert len({display_width(line) for line in body}) == 1
