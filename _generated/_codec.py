@@ -73,8 +73,9 @@ class ApiCodec:
         _request_auth: Optional[Mapping[str, Any]] = None,
     ) -> RequestSerialized:
         """Build ``(method, url, headers, body, post_params)`` for a request."""
-        headers: dict[str, Any] = header_params or {}
-        headers.update(self.default_headers)
+        # Per-call headers win over the default ones (the generated client lets the
+        # defaults win, so a per-call User-Agent was lost).
+        headers: dict[str, Any] = {**self.default_headers, **(header_params or {})}
         if self.cookie:
             headers["Cookie"] = self.cookie
         if headers:
@@ -329,7 +330,9 @@ class ApiCodec:
             data = None  # the status is the error; an odd error body must not mask it
         if not ok:
             raise ApiException.from_response(http_resp=response_data, body=text, data=data)
-        return ApiResponse(
+        # Constructed, not validated: the headers stay the transport's case-insensitive
+        # mapping, and a large ``data`` is not walked again.
+        return ApiResponse.model_construct(
             status_code=status, data=data, headers=response_data.headers, raw_data=raw
         )
 
@@ -342,7 +345,7 @@ class ApiCodec:
         if isinstance(response_text, bytes):
             response_text = response_text.decode("utf-8", "replace")
         json_body = content_type is None or is_json_content_type(content_type)
-        if json_body and response_text and uses_adapter(response_type):
+        if json_body and uses_adapter(response_type):
             return parse_models(response_text, response_type)
         data: Any
         if content_type is None:

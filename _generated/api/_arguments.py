@@ -28,6 +28,7 @@ from _generated.retry import RetryPolicy
 __all__ = ["CheckedArguments", "checked", "unexpected_arguments"]
 
 _AUTH_KEYS = frozenset({"in", "key", "value"})
+_SECRET_ARGUMENTS = frozenset({"_request_auth", "_headers"})
 _SCOPE_TEXT = " and/or ".join(repr(scope) for scope in SCOPES)
 
 
@@ -76,6 +77,11 @@ def _error(
     method: str, args: Sequence[Any], kwargs: Mapping[str, Any], bad: _Invalid
 ) -> ApiArgumentError:
     call = {name: value for name, value in kwargs.items() if name != "self"}
+    if bad.name in _SECRET_ARGUMENTS:
+        # pydantic would echo the value, which may hold a credential: this package's words.
+        return ApiArgumentError.for_argument(
+            bad.name, "<redacted>", bad.expected, title=f"UsageApi.{method}"
+        )
     try:
         _reference(method)(*args, **call)
     except PydanticValidationError as exc:
@@ -141,7 +147,11 @@ def _positive(value: Any) -> bool:
 def _timeout(value: Any) -> Any:
     if value is None or _positive(value):
         return value
-    if isinstance(value, tuple) and len(value) == 2 and all(map(_positive, value)):
+    if (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and all(v is None or _positive(v) for v in value)
+    ):
         return value
     if hasattr(value, "_connect") and hasattr(value, "total"):  # a urllib3 Timeout
         return value

@@ -55,13 +55,12 @@ class ApiModel(BaseModel):
         """
         out: dict[str, Any] = {}
         fields_set = self.model_fields_set
-        values = self.__dict__
-        if self.__pydantic_extra__:
-            values = {**values, **self.__pydantic_extra__}
-        for name, value in values.items():
+        for name, value in self.__dict__.items():
             if value is None and (name not in self._nullable or name not in fields_set):
                 continue
             out[name] = _plain(value)
+        if self.__pydantic_extra__:
+            out.update((name, _plain(value)) for name, value in self.__pydantic_extra__.items())
         return out
 
     @classmethod
