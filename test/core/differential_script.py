@@ -405,7 +405,7 @@ def configuration() -> Any:
 
 observe("same-configuration:values", configuration)
 observe("default-host:host", lambda: Configuration().host)
-observe("user-agent:value", lambda: USER_AGENT)
+OBSERVED["user-agent:value"] = USER_AGENT  # the one observation that shows it
 
 # -- models ---------------------------------------------------------------------------------
 
