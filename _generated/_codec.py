@@ -310,16 +310,16 @@ class ApiCodec:
                 data = self._deserialize_file(response_data)
             elif response_type is not None:
                 content_type = response_data.headers.get("content-type")
-                if content_type and uses_adapter(response_type):
-                    if not is_json_content_type(content_type):
-                        raise invalid_body(
-                            status=status,
-                            reason=response_data.reason,
-                            headers=response_data.headers,
-                            body=raw,
-                            detail="expected a JSON body (application/json), got content "
-                            f"type {content_type!r}",
-                        )
+                adapted = content_type and uses_adapter(response_type)
+                if adapted and not is_json_content_type(content_type):
+                    raise invalid_body(
+                        status=status,
+                        reason=response_data.reason,
+                        headers=response_data.headers,
+                        body=raw,
+                        detail="expected a JSON body (application/json), got content "
+                        f"type {content_type!r}",
+                    )
                 charset = charset_of(content_type)
                 body: Union[str, bytes] = raw
                 if not (ok and charset in _UTF8 and self._deserialize_takes_bytes()):

@@ -151,9 +151,9 @@ def _timeout(value: Any) -> Any:
     # Numbers become floats, as the generated client's StrictFloat annotation makes them.
     if value is None or _positive(value):
         return None if value is None else float(value)
-    if isinstance(value, tuple) and len(value) == 2:
-        if all(v is None or _positive(v) for v in value):
-            return tuple(None if v is None else float(v) for v in value)
+    pair = isinstance(value, tuple) and len(value) == 2
+    if pair and all(v is None or _positive(v) for v in value):
+        return tuple(None if v is None else float(v) for v in value)
     if hasattr(value, "_connect") and hasattr(value, "total"):  # a urllib3 Timeout
         return value
     raise _Invalid("_request_timeout", value, "seconds > 0 or a (connect, read) pair")

@@ -82,7 +82,12 @@ def api(scenario: str, **settings: Any) -> UsageApi:
 
 def rows(result: Any) -> Any:
     return [
-        {"to_dict": r.to_dict(), "to_json": r.to_json(), "to_str": r.to_str(), "type": type(r).__name__}
+        {
+            "to_dict": r.to_dict(),
+            "to_json": r.to_json(),
+            "to_str": r.to_str(),
+            "type": type(r).__name__,
+        }
         for r in result
     ]
 
@@ -127,9 +132,11 @@ observe(
 observe("retries:error", lambda: get("retries"))
 observe(
     "per-call-headers-win:user-agent",
-    lambda: api("per-call-headers-win")
-    .get_token_usage_api_v2_usage_tokens_get_with_http_info(_headers={"User-Agent": "mine/1.0"})
-    .status_code,
+    lambda: (
+        api("per-call-headers-win")
+        .get_token_usage_api_v2_usage_tokens_get_with_http_info(_headers={"User-Agent": "mine/1.0"})
+        .status_code
+    ),
 )
 
 
@@ -153,9 +160,11 @@ def with_http_info() -> Any:
 observe("same-http-info:response", with_http_info)
 observe(
     "response-headers:type",
-    lambda: type(
-        api("response-headers").get_token_usage_api_v2_usage_tokens_get_with_http_info().headers
-    ).__name__,
+    lambda: (
+        type(
+            api("response-headers").get_token_usage_api_v2_usage_tokens_get_with_http_info().headers
+        ).__name__
+    ),
 )
 observe(
     "api-response-repr:repr",
@@ -333,9 +342,16 @@ observe(
                 TokenUsageScope.TASK,
                 (1, "a"),
                 {"k": [True, None]},
-                TokenUsageResponse(count=TokenUsageCount(
-                    inference=1, eval_prompt=2, eval_completion=3, user_input=1, prompt=2, completion=3
-                )),
+                TokenUsageResponse(
+                    count=TokenUsageCount(
+                        inference=1,
+                        eval_prompt=2,
+                        eval_completion=3,
+                        user_input=1,
+                        prompt=2,
+                        completion=3,
+                    )
+                ),
             ]
         )
     ),
@@ -344,18 +360,27 @@ observe(
     "same-url-query:query",
     lambda: [
         helper.parameters_to_url_query(
-            [("p", "a/b c"), ("l", ["x,y", "z"]), ("m", ["1", "2"]), ("b", True), ("d", {"a": 1}),
-             ("n", 3), ("e", TokenUsageScope.TASK.value)],
+            [
+                ("p", "a/b c"),
+                ("l", ["x,y", "z"]),
+                ("m", ["1", "2"]),
+                ("b", True),
+                ("d", {"a": 1}),
+                ("n", 3),
+                ("e", TokenUsageScope.TASK.value),
+            ],
             {"l": "csv", "m": "multi"},
         ),
-        helper.parameters_to_tuples([("l", ["a", True]), ("m", ["b"]), ("b", False)], {"l": "pipes", "m": "multi"}),
+        helper.parameters_to_tuples(
+            [("l", ["a", True]), ("m", ["b"]), ("b", False)], {"l": "pipes", "m": "multi"}
+        ),
         helper.explode_query_object("o", {"a": 1, "b": [2, 3], "c": None}),
     ],
 )
 observe(
     "same-deserialize:values",
     lambda: [
-        _catch(lambda: helper.deserialize(text, kind, ctype), describe)
+        _catch(lambda t=text, k=kind, c=ctype: helper.deserialize(t, k, c), describe)
         for text, kind, ctype in (
             ("null", "datetime", "application/json"),
             ('"2026-11-01T10:00:00Z"', "date", "application/json"),
@@ -396,10 +421,14 @@ def configuration() -> Any:
         "default_is_the_object": same,
         "proxy": far.proxy,
         "no_proxy": far.no_proxy,
-        "managers": [type(ApiClient(c).rest_client.pool_manager).__name__ for c in (far, near, port)],
+        "managers": [
+            type(ApiClient(c).rest_client.pool_manager).__name__ for c in (far, near, port)
+        ],
         "auth": Configuration(access_token="t").auth_settings(),
         "basic": Configuration(username="u", password="p").get_basic_auth_token(),
-        "key": Configuration(api_key={"k": "v"}, api_key_prefix={"k": "Bearer"}).get_api_key_with_prefix("k"),
+        "key": Configuration(
+            api_key={"k": "v"}, api_key_prefix={"k": "Bearer"}
+        ).get_api_key_with_prefix("k"),
     }
 
 
@@ -411,12 +440,23 @@ OBSERVED["user-agent:value"] = USER_AGENT  # the one observation that shows it
 
 
 def models() -> Any:
-    count = {"inference": 1, "eval_prompt": 2, "eval_completion": 3, "user_input": 1, "prompt": 2, "completion": 3}
+    count = {
+        "inference": 1,
+        "eval_prompt": 2,
+        "eval_completion": 3,
+        "user_input": 1,
+        "prompt": 2,
+        "completion": 3,
+    }
     built = TokenUsageResponse(count=TokenUsageCount(**count))
     parsed = TokenUsageResponse.from_dict({"count": count})
-    nulls = TokenUsageResponse.from_json(json.dumps({"rule_type": None, "task_id": "t", "count": count}))
+    nulls = TokenUsageResponse.from_json(
+        json.dumps({"rule_type": None, "task_id": "t", "count": count})
+    )
     error = ValidationError.from_dict({"loc": ["query", 0], "msg": "m", "type": "t"})
-    http = HTTPValidationError.from_dict({"detail": [{"loc": ["query"], "msg": "m", "type": "t", "input": None}]})
+    http = HTTPValidationError.from_dict(
+        {"detail": [{"loc": ["query"], "msg": "m", "type": "t", "input": None}]}
+    )
     loc = LocationInner.from_json("0")
     return {
         "built": [built.to_dict(), built.to_json(), built.to_str()],
@@ -425,7 +465,9 @@ def models() -> Any:
         "error": [error.to_dict(), error.to_json(), error.to_str()],  # type: ignore[union-attr]
         "http": [http.to_dict(), http.to_str()],  # type: ignore[union-attr]
         "loc": [loc.to_dict(), loc.to_json(), loc.to_str(), sorted(LocationInner.model_fields)],
-        "loc_error": _catch(lambda: LocationInner.from_json("[1]"), lambda e: str(e).split(". Details")[0]),
+        "loc_error": _catch(
+            lambda: LocationInner.from_json("[1]"), lambda e: str(e).split(". Details")[0]
+        ),
         "loc_set": _catch(lambda: LocationInner(1.5), lambda e: "No match found" in str(e)),
         "scope": [TokenUsageScope.from_json('"task"').value, TokenUsageScope("rule_type").name],
         "none": TokenUsageResponse.from_dict(None),
@@ -445,9 +487,21 @@ observe(
 observe(
     "same-exports:names",
     lambda: sorted(
-        n for n in ("ApiClient", "ApiException", "ApiTypeError", "ApiValueError", "ApiKeyError",
-                    "ApiAttributeError", "Configuration", "UsageApi", "ApiResponse",
-                    "OpenApiException", "TokenUsageResponse", "TokenUsageScope")
+        n
+        for n in (
+            "ApiClient",
+            "ApiException",
+            "ApiTypeError",
+            "ApiValueError",
+            "ApiKeyError",
+            "ApiAttributeError",
+            "Configuration",
+            "UsageApi",
+            "ApiResponse",
+            "OpenApiException",
+            "TokenUsageResponse",
+            "TokenUsageScope",
+        )
         if hasattr(_generated, n)
     ),
 )

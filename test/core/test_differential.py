@@ -193,9 +193,9 @@ def test_only_the_documented_deviations_differ(
         for key in reference
         if reference[key] != ours[key] and _id(key) not in documented
     }
-    assert not undocumented, "differences not in docs/compatibility.md:\n" + json.dumps(
-        undocumented, indent=1
-    )[:6000]
+    assert not undocumented, (
+        "differences not in docs/compatibility.md:\n" + json.dumps(undocumented, indent=1)[:6000]
+    )
     assert documented - differing == set(), "documented deviations the tests no longer see"
     assert all(not key.startswith("same-") for key in documented)
 
