@@ -37,6 +37,8 @@ from _generated.retry import RetryDecision, RetryPolicy
 __all__ = ["CALL_OPTIONS", "AttemptTimeout", "Attempts", "CallOptions", "check_headers"]
 
 _FORBIDDEN_HEADER_CHARS = ("\r", "\n", "\0")
+# Methods a retry cannot repeat the effect of (urllib3's default allowed_methods).
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,10 @@ class Attempts:
         retries = configuration.retries if options.retries is None else options.retries
         timeout = configuration.timeout if options.timeout is None else options.timeout
         deadline = configuration.deadline if options.deadline is None else options.deadline
-        attempts = cls(_policy(retries), timeout, deadline, method, url, clock)
+        policy = _policy(retries)
+        if method.upper() not in _IDEMPOTENT and policy.max_retries:
+            policy = policy.with_overrides(max_retries=0)  # a POST may not be sent twice
+        attempts = cls(policy, timeout, deadline, method, url, clock)
         if attempts._debug:
             logger.debug("%s %s headers %s", method, attempts._target, redacted_headers(headers))
         return attempts

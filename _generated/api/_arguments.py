@@ -86,7 +86,10 @@ def _error(
     try:
         _reference(method)(*args, **call)
     except PydanticValidationError as exc:
-        return ApiArgumentError.from_validation_error(exc)
+        if not any(err["loc"] and err["loc"][0] in _SECRET_ARGUMENTS for err in exc.errors()):
+            return ApiArgumentError.from_validation_error(exc)
+        secret = next(err["loc"][0] for err in exc.errors() if err["loc"])
+        bad = _Invalid(str(secret), "<redacted>", "a dict (its value is not shown)")
     return ApiArgumentError.for_argument(
         bad.name, bad.value, bad.expected, title=f"UsageApi.{method}"
     )

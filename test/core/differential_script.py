@@ -213,6 +213,37 @@ def response_types() -> Any:
 observe("same-response-types:data", response_types)
 
 
+def post(kind: str) -> Any:
+    c = client(f"same-post-{kind}")
+    arguments: dict[str, Any] = {
+        "json": {
+            "header_params": {"Content-Type": "application/json"},
+            "body": {"when": datetime.date(2026, 11, 1), "scope": TokenUsageScope.TASK, "n": [1]},
+        },
+        "form": {
+            "header_params": {"Content-Type": "application/x-www-form-urlencoded"},
+            "post_params": [("a", "1"), ("b", "x y")],
+        },
+        "multipart": {
+            "header_params": {"Content-Type": "multipart/form-data"},
+            "post_params": [("a", "1")],
+            "files": {"f": ("r.txt", b"hello")},
+        },
+    }[kind]
+    params = c.param_serialize("POST", "/things/{id}", path_params={"id": "a b"}, **arguments)
+    request = repr(params[1:])  # before the call: the generated rest may edit the headers
+    response = c.call_api(*params)
+    return {
+        "request": request,
+        "status": response.status,
+        "body": response.read().decode(),
+    }
+
+
+for kind in ("json", "form", "multipart"):
+    observe(f"same-post-{kind}:response", lambda kind=kind: post(kind))
+
+
 # -- hooks ----------------------------------------------------------------------------------
 
 
