@@ -129,8 +129,13 @@ class ApiCodec(ResponseReader):
         8601 strings, enums to values, ``SecretStr`` to its secret, lists and tuples
         recursively."""
         cls = type(obj)
+        # Exact built-in types first: the same results (and calls) with fewer checks.
         if cls in _PLAIN:
-            return obj  # exact built-in types first: the same results, fewer checks
+            return obj
+        if cls is tuple:
+            return tuple(self.sanitize_for_serialization(item) for item in obj)
+        if cls is list:
+            return [self.sanitize_for_serialization(item) for item in obj]
         if isinstance(obj, Enum):
             return obj.value
         if isinstance(obj, self.PRIMITIVE_TYPES):
@@ -195,6 +200,9 @@ class ApiCodec(ResponseReader):
         formats = collection_formats or {}
         parts: list[str] = []
         for key, value in _pairs(params):
+            if type(value) is str:
+                parts.append(f"{_quote(str(key))}={_quote(value)}")  # the common case
+                continue
             if isinstance(value, bool):
                 value = str(value).lower()
             elif isinstance(value, (int, float)):

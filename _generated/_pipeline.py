@@ -25,8 +25,7 @@ import contextvars
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 from urllib.parse import urlsplit
 
 from _generated._http import origin_label, redacted_headers
@@ -41,8 +40,7 @@ _FORBIDDEN_HEADER_CHARS = ("\r", "\n", "\0")
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
 
-@dataclass(frozen=True)
-class CallOptions:
+class CallOptions(NamedTuple):
     """What one call adds to the configuration: ``None`` means "the configured value"."""
 
     timeout: Any = None
@@ -58,8 +56,7 @@ CALL_OPTIONS: contextvars.ContextVar[Optional[CallOptions]] = contextvars.Contex
 )
 
 
-@dataclass(frozen=True)
-class AttemptTimeout:
+class AttemptTimeout(NamedTuple):
     """One attempt's bounds in seconds (``None``: unbounded); ``total`` caps the attempt."""
 
     connect: Optional[float]

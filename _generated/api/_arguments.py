@@ -13,8 +13,7 @@ import datetime
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import Any, NamedTuple, Optional, Union
 
 from pydantic import Field, StrictFloat, StrictInt, StrictStr, validate_call
 from pydantic import ValidationError as PydanticValidationError
@@ -33,8 +32,7 @@ _MEMBERS = {member.value: member for member in TokenUsageScope}
 _SCOPE_TEXT = " and/or ".join(repr(scope) for scope in SCOPES)
 
 
-@dataclass(frozen=True)
-class CheckedArguments:
+class CheckedArguments(NamedTuple):
     """A call's arguments, checked and normalized."""
 
     start_time: Optional[datetime.datetime]
