@@ -277,12 +277,13 @@ class Attempts:
 
 _DEFAULT_OPTIONS = CallOptions()
 _POLICY_CACHE: dict[Any, RetryPolicy] = {}
+_CACHED_RETRIES = 16  # bounds the cache: larger counts are rare and built per call
 
 
 def _policy(setting: Any) -> RetryPolicy:
     """``RetryPolicy.from_setting(setting)``, cached for the immutable settings (``None``,
     an ``int``) that most calls use."""
-    if setting is None or (type(setting) is int):
+    if setting is None or (type(setting) is int and 0 <= setting <= _CACHED_RETRIES):
         policy = _POLICY_CACHE.get(setting)
         if policy is None:
             policy = _POLICY_CACHE.setdefault(setting, RetryPolicy.from_setting(setting))
