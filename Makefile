@@ -1,11 +1,15 @@
-# Entry points: make demo, make test, make test-all, make bench, make lint.
+# Entry points: make demo, make test, make test-calendar, make test-all, make bench, make lint.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 PYVERSIONS := 3.10 3.11 3.12 3.13
 
-.PHONY: venv demo test lint typecheck pytest test-all bench clean
+# The suite at a far date on a DST-change day in Europe, the clock running on from there.
+CALENDAR_DATE ?= 2031-03-30 01:30:00
+FAKETIME_LIB ?= $(firstword $(wildcard /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 /usr/local/lib/faketime/libfaketime.so.1))
+
+.PHONY: venv demo test test-calendar lint typecheck pytest test-all bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +19,9 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The last 7 days (6 full days and today so far, UTC), daily, by rule type.
 demo: $(STAMP)
-	$(VENV)/bin/genai-usage tokens --demo --since 2026-11-01 --until 2026-11-08 --interval day --group-by rule_type
+	@$(VENV)/bin/genai-usage tokens --demo --since "$$($(PY) -c 'import datetime as d; print(d.datetime.now(d.timezone.utc).date() - d.timedelta(days=6))')" --interval day --group-by rule_type
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -29,6 +34,13 @@ pytest: $(STAMP)
 	$(PY) -m pytest -q
 
 test: lint typecheck pytest
+
+# libfaketime's start-at mode ("@..."): the wall clock runs on from CALENDAR_DATE (the frozen
+# mode would stop every sleep); why the monotonic clock stays real: test/calendar/sitecustomize.py.
+test-calendar: $(STAMP)
+	@if [ -z "$(FAKETIME_LIB)" ]; then echo "test-calendar: libfaketime not found: apt-get install faketime"; exit 1; fi
+	LD_PRELOAD="$(FAKETIME_LIB)" FAKETIME="@$(CALENDAR_DATE)" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+	  PYTHONPATH="$(CURDIR)/test/calendar" $(PY) -m pytest -q -p no:cacheprovider
 
 # Runs the suite on every Python 3.10-3.13 found (pyenv keeps them under ~/.pyenv/versions).
 test-all:

@@ -149,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument(
         "--demo",
         action="store_true",
-        help="run against an embedded demo engine with sample data (November 2026)",
+        help="run against an embedded demo engine with sample data for the last 60 days",
     )
     server.add_argument(
         "--workers",
@@ -337,13 +337,13 @@ class _Server:
     def __enter__(self) -> tuple[str, Optional[str]]:
         args = self._args
         if args.demo:
-            from _generated.testing import FakeUsageEngine, sample_records
+            from _generated.testing import FakeUsageEngine, demo_records
 
             if args.host or args.token:
                 self._notes.note("--demo: ignoring --host/--token, using the demo engine")
             import secrets
 
-            self._engine = FakeUsageEngine(sample_records(), token=secrets.token_urlsafe(16))
+            self._engine = FakeUsageEngine(demo_records(), token=secrets.token_urlsafe(16))
             self._engine.start()
             host: str = self._engine.host
             token: Optional[str] = self._engine.token

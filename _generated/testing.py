@@ -16,12 +16,14 @@ What it offers:
   endpoint as the engine does: bearer auth (401 ``{"detail": "Not authenticated"}``),
   ``start_time``/``end_time`` parsed as FastAPI parses ``datetime`` query parameters
   (naive means UTC, 422 in FastAPI's error shape for junk), ``group_by`` validated against
-  ``rule_type``/``task``, start inclusive, end exclusive, defaults the current UTC day.
+  ``rule_type``/``task``, start inclusive, end exclusive, defaults the current UTC day of
+  its clock (``now=``: a fixed datetime or a callable, so tests never depend on the date).
   Every request is recorded (:class:`RecordedRequest`, Authorization redacted).
 - :class:`Fault` -- what to do instead of answering normally: an error status, a raw body,
   a delay, a dropped / reset / hung connection, a truncated or slowly sent body.
-- :class:`UsageRecord`, :func:`sample_records` and :func:`aggregate` -- the data model,
-  deterministic demo data, and the endpoint's grouping semantics as a plain function.
+- :class:`UsageRecord`, :func:`sample_records`, :func:`demo_records` and :func:`aggregate` --
+  the data model, deterministic sample data (fixed, or relative to a date for demos), and
+  the endpoint's grouping semantics as a plain function.
 
 Only the standard library is imported at import time; pydantic (for FastAPI-exact datetime
 parsing) and the SDK pieces are imported when first needed.
@@ -43,7 +45,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import formatdate
@@ -60,16 +62,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_SAMPLE_START",
+    "DEMO_DAYS",
     "ENDPOINT_PATH",
     "REDACTED",
     "RULE_TYPES",
     "SCOPES",
+    "Clock",
     "FakeUsageEngine",
     "Fault",
     "FaultKind",
     "RecordedRequest",
     "UsageRecord",
     "aggregate",
+    "demo_records",
     "sample_records",
 ]
 
@@ -91,6 +96,8 @@ RULE_TYPES: Final[tuple[str, ...]] = (
 SCOPES: Final[tuple[str, ...]] = ("rule_type", "task")
 #: First instant of the default sample period (November 2026, UTC).
 DEFAULT_SAMPLE_START: Final = datetime(2026, 11, 1, tzinfo=timezone.utc)
+#: Whole days before today that :func:`demo_records` covers (today comes on top).
+DEMO_DAYS: Final = 60
 #: What a recorded Authorization header value is replaced with.
 REDACTED: Final = "REDACTED"
 
@@ -101,6 +108,11 @@ _MAX_REQUEST_BODY: Final = 1 << 20
 _WRITE_CHUNK: Final = 256 * 1024
 _SINGLE_WRITE_LIMIT: Final = 64 * 1024
 _POLL_INTERVAL: Final = 0.02
+# Records per day of sample_records()'s defaults (2,000 over 30 days), kept by demo_records().
+_RECORDS_PER_DAY: Final = 67
+
+Clock = Callable[[], datetime]
+"""A function returning the current time as an aware datetime."""
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -190,6 +202,44 @@ def sample_records(
         )
     records.sort(key=lambda r: (r.timestamp, r.task_id, r.rule_type))
     return records
+
+
+def demo_records(now: Optional[datetime] = None, *, days: int = DEMO_DAYS) -> list[UsageRecord]:
+    """Sample records for the ``days`` days before ``now``'s UTC day and for that day so far.
+
+    Deterministic for a given day: the data is seeded from the date, so every run on the
+    same day sees the same past days. Today's records are spread over ``[midnight, now)``,
+    so a report of "today" is never empty. ``now`` defaults to the current time (a naive
+    value is taken as UTC).
+    """
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        raise ValueError(f"days must be an int >= 1, got {days!r}")
+    moment = _as_utc(datetime.now(timezone.utc) if now is None else now, "now")
+    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    seed = midnight.date().toordinal()
+    past = sample_records(
+        seed, start=midnight - timedelta(days=days), days=days, count=_RECORDS_PER_DAY * days
+    )
+    # Today's share, squeezed into the part of the day that has passed (at least a second).
+    elapsed = max((moment - midnight).total_seconds(), 1.0) / 86400
+    today = [
+        UsageRecord(
+            timestamp=midnight + (record.timestamp - midnight) * elapsed,
+            task_id=record.task_id,
+            rule_type=record.rule_type,
+            inference=record.inference,
+            eval_prompt=record.eval_prompt,
+            eval_completion=record.eval_completion,
+        )
+        for record in sample_records(
+            seed, start=midnight, days=1, tasks=_task_ids(past), count=_RECORDS_PER_DAY
+        )
+    ]
+    return past + today
+
+
+def _task_ids(records: Sequence[UsageRecord]) -> list[str]:
+    return sorted({record.task_id for record in records}) or ["demo-task"]
 
 
 def aggregate(
@@ -478,13 +528,29 @@ def _parse_datetime(name: str, raw: str) -> tuple[Optional[datetime], list[dict[
         return None, errors
 
 
-def _utc_day_bounds() -> tuple[datetime, datetime]:
-    now = datetime.now(timezone.utc)
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+def _utc_day_bounds(now: datetime) -> tuple[datetime, datetime]:
+    day = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     return day, day + timedelta(days=1)
 
 
-def _answer(records: Sequence[UsageRecord], query: Sequence[tuple[str, str]]) -> tuple[int, bytes]:
+def _system_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _as_clock(now: Union[datetime, Clock, None]) -> Clock:
+    if now is None:
+        return _system_clock
+    if isinstance(now, datetime):
+        fixed = _as_utc(now, "now")
+        return lambda: fixed
+    if callable(now):
+        return now
+    raise TypeError(f"now must be a datetime, a callable returning one, or None, got {now!r}")
+
+
+def _answer(
+    records: Sequence[UsageRecord], query: Sequence[tuple[str, str]], now: datetime
+) -> tuple[int, bytes]:
     """Status and JSON body for an authorized GET of the endpoint."""
     last: dict[str, str] = {}
     group_by: list[str] = []
@@ -513,7 +579,7 @@ def _answer(records: Sequence[UsageRecord], query: Sequence[tuple[str, str]]) ->
             )
     if errors:
         return 422, _json({"detail": errors})
-    day_start, day_end = _utc_day_bounds()
+    day_start, day_end = _utc_day_bounds(now)
     start = bounds["start_time"] or day_start
     end = bounds["end_time"] or day_end
     return 200, _json(aggregate(records, start, end, group_by or ["rule_type"]))
@@ -670,7 +736,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not authorized:
             head = [json_type, ("WWW-Authenticate", "Bearer")]
             return 401, head, _json({"detail": "Not authenticated"})
-        status, body = _answer(self.server.engine.records, query)
+        engine = self.server.engine
+        status, body = _answer(engine.records, query, engine.now)
         return status, [json_type], body
 
     # -- writing -----------------------------------------------------------------------------
@@ -761,7 +828,9 @@ class FakeUsageEngine:
 
     ``records`` are the usage data it serves (default: :func:`sample_records()`, November
     2026); ``token`` is the bearer token it accepts; ``port=0`` picks a free port;
-    ``latency`` (seconds) delays every answer. Start it with ``with`` or :meth:`start`;
+    ``latency`` (seconds) delays every answer; ``now`` is its clock (a fixed datetime, a
+    callable returning one, or ``None`` for the system clock), which decides what "the
+    current day" is for requests without bounds. Start it with ``with`` or :meth:`start`;
     :meth:`stop` returns within a second even with hung connections.
     """
 
@@ -773,6 +842,7 @@ class FakeUsageEngine:
         host: str = "127.0.0.1",
         port: int = 0,
         latency: float = 0.0,
+        now: Union[datetime, Clock, None] = None,
     ) -> None:
         if not isinstance(token, str) or not token or token != token.strip():
             raise ValueError("token must be a non-empty string without surrounding spaces")
@@ -780,6 +850,7 @@ class FakeUsageEngine:
             raise ValueError(f"port must be an int in 0..65535, got {port!r}")
         self.token = token
         self.latency = _check_seconds(latency, "latency")
+        self._clock = _as_clock(now)
         self._records: tuple[UsageRecord, ...] = tuple(
             sample_records() if records is None else records
         )
@@ -859,6 +930,15 @@ class FakeUsageEngine:
         return {"Authorization": f"Bearer {self.token}"}
 
     # -- data --------------------------------------------------------------------------------
+
+    @property
+    def now(self) -> datetime:
+        """The current time of the engine's clock (UTC); assign a datetime or a callable."""
+        return _as_utc(self._clock(), "now()")
+
+    @now.setter
+    def now(self, now: Union[datetime, Clock, None]) -> None:
+        self._clock = _as_clock(now)
 
     @property
     def records(self) -> tuple[UsageRecord, ...]:

@@ -171,7 +171,11 @@ def _summarize(
     return rows
 
 
-def create_app(records: Iterable[UsageRecord], token: str) -> FastAPI:
+def create_app(
+    records: Iterable[UsageRecord],
+    token: str,
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+) -> FastAPI:
     """A FastAPI app serving ``records`` behind bearer ``token``.
 
     ``app.state.recorder`` is the :class:`Recorder` of requests received;
@@ -207,7 +211,7 @@ def create_app(records: Iterable[UsageRecord], token: str) -> FastAPI:
             list[TokenUsageScope], Query(description="Entities to group token counts on.")
         ] = [TokenUsageScope.rule_type],  # noqa: B006 -- FastAPI copies defaults per request
     ) -> list[dict[str, Any]]:
-        today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        today = _utc(now()).replace(hour=0, minute=0, second=0, microsecond=0)
         start = _utc(start_time) if start_time is not None else today
         end = _utc(end_time) if end_time is not None else today + timedelta(days=1)
         scopes = [TokenUsageScope(g).value for g in group_by]

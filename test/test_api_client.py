@@ -232,7 +232,12 @@ def test_response_deserialize_without_a_type_for_the_status_gives_no_data(
 ) -> None:
     with engine_server.api_client() as client:
         response = client.call_api(
-            "GET", engine_server.url(PATH + "?group_by=task"), engine_server.auth_headers
+            "GET",
+            engine_server.url(
+                PATH
+                + "?group_by=task&start_time=2026-11-01T00:00:00Z&end_time=2026-11-03T00:00:00Z"
+            ),
+            engine_server.auth_headers,
         )
         result = client.response_deserialize(response, {})
     assert result.status_code == 200

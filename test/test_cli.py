@@ -39,12 +39,13 @@ from _generated.exceptions import (
     UnprocessableEntityException,
 )
 from _generated.reports import COLUMNS, UsageReport, fetch_usage
-from _generated.testing import FakeUsageEngine, Fault, aggregate, sample_records
+from _generated.testing import FakeUsageEngine, Fault, aggregate, demo_records
 
 ROOT = Path(__file__).resolve().parent.parent
 BERLIN = ZoneInfo("Europe/Berlin")
 ENV_NAMES = ("ARTHUR_BASE_URL", "ARTHUR_API_KEY", "BEARER_TOKEN")
 RANGE = ["--since", "2026-11-01", "--until", "2026-11-08"]
+MEASURE_KEYS = ("inference", "eval_prompt", "eval_completion")
 
 
 def run_cli(
@@ -366,8 +367,17 @@ def test_a_partial_report_exits_4_and_writes_nothing(fake_engine: FakeUsageEngin
 # -- demo, entry points, progress ----------------------------------------------------------
 
 
-def test_demo_runs_the_make_demo_command_on_sample_data() -> None:
-    args = ["tokens", "--demo", *RANGE, "--interval", "day", "--group-by", "rule_type"]
+def _demo_total(start: datetime, end: datetime, now: datetime) -> int:
+    rows = aggregate(demo_records(now), start, end)
+    return sum(sum(r["count"][k] for k in MEASURE_KEYS) for r in rows)
+
+
+def test_demo_runs_the_make_demo_command_on_the_last_seven_days() -> None:
+    # What `make demo` runs: 6 days before today (UTC) until the default end, tomorrow.
+    before = datetime.now(timezone.utc)
+    midnight = before.replace(hour=0, minute=0, second=0, microsecond=0)
+    since = (midnight - timedelta(days=6)).date().isoformat()
+    args = ["tokens", "--demo", "--since", since, "--interval", "day", "--group-by", "rule_type"]
     script = Path(sys.executable).with_name("genai-usage")
     if script.exists():  # the console script `make demo` runs
         result = subprocess.run(
@@ -375,23 +385,28 @@ def test_demo_runs_the_make_demo_command_on_sample_data() -> None:
         )
     else:
         result = run_cli(*args)
+    if datetime.now(timezone.utc).date() != before.date():
+        pytest.skip("the UTC day changed while the demo ran; its data moved with it")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80
-    expected = aggregate(
-        sample_records(),
-        datetime(2026, 11, 1, tzinfo=timezone.utc),
-        datetime(2026, 11, 8, tzinfo=timezone.utc),
-    )
-    total = sum(
-        sum(r["count"][k] for k in ("inference", "eval_prompt", "eval_completion"))
-        for r in expected
-    )
+    # The day's data does not depend on the time within the day, so any `now` of it will do.
+    total = _demo_total(midnight - timedelta(days=6), midnight + timedelta(days=1), before)
     assert total > 0
     assert lines[-1].split()[-1] == f"{total:,}"
-    assert {line[:10] for line in lines if line.startswith("2026-")} == {
-        f"2026-11-0{d}" for d in range(1, 8)
-    }
+    days = {(midnight - timedelta(days=n)).date().isoformat() for n in range(7)}
+    assert {line[:10] for line in lines if line[:10] in days} == days
+
+
+def test_demo_without_since_shows_todays_usage() -> None:
+    before = datetime.now(timezone.utc)
+    result = run_cli("tokens", "--demo", "--format", "json")
+    if datetime.now(timezone.utc).date() != before.date():
+        pytest.skip("the UTC day changed while the demo ran; its data moved with it")
+    assert result.returncode == 0, result.stderr
+    midnight = before.replace(hour=0, minute=0, second=0, microsecond=0)
+    overall = json.loads(result.stdout)["totals"]["overall"]
+    assert overall["total"] == _demo_total(midnight, midnight + timedelta(days=1), before) > 0
 
 
 def test_version_and_help_exit_0() -> None:

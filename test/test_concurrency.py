@@ -52,7 +52,7 @@ def expected(records: tuple[UsageRecord, ...], index: int) -> list[dict[str, Any
     return aggregate(records, start, end, group_by)
 
 
-def run_threads(target: Callable[[int], None], count: int = THREADS) -> float:
+def run_threads(target: Callable[[int], None], count: int = THREADS) -> None:
     """Run ``target(thread_index)`` in ``count`` threads; fail if any is stuck."""
     errors: list[BaseException] = []
 
@@ -76,7 +76,6 @@ def run_threads(target: Callable[[int], None], count: int = THREADS) -> float:
     assert not stuck, f"threads still running after {JOIN_TIMEOUT} s: {stuck}"
     if errors:
         raise errors[0]
-    return time.monotonic() - started
 
 
 def test_shared_client_serves_2000_calls_from_16_threads_correctly(
@@ -97,7 +96,7 @@ def test_shared_client_serves_2000_calls_from_16_threads_correctly(
                 with lock:
                     answers[index] = [row.to_dict() for row in rows]
 
-        elapsed = run_threads(caller)
+        run_threads(caller)
         pool = client.rest_client.pool_manager.connection_from_url(fake.host)
         client_side_connections = pool.num_connections
 
@@ -108,7 +107,6 @@ def test_shared_client_serves_2000_calls_from_16_threads_correctly(
     assert fake.attempts == CALLS
     assert 1 <= len(connections(fake)) <= POOL_SIZE
     assert client_side_connections <= POOL_SIZE
-    assert elapsed < 20.0
 
 
 FAULTS = [

@@ -363,7 +363,9 @@ def test_retries_accepts_a_policy(fake_engine: FakeUsageEngine) -> None:
     fake_engine.inject(Fault.status(503), times=2)
     policy = RetryPolicy(max_retries=2, sleep=waits.append)
     with fake_engine.api_client(retries=policy) as client:
-        rows = UsageApi(client).get_token_usage_api_v2_usage_tokens_get(group_by=["task"])
+        rows = UsageApi(client).get_token_usage_api_v2_usage_tokens_get(
+            start_time=NOV1, end_time=NOV2, group_by=["task"]
+        )
     assert rows
     assert fake_engine.attempts == 3
     assert len(waits) == 2

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -131,7 +132,10 @@ def browser() -> Iterator[Browser]:
             options.add_argument(argument)
         options.binary_location = chromium
         options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-        driver = webdriver.Chrome(options=options, service=Service(chromedriver))
+        # Chromium does not start under libfaketime (make test-calendar); the page it renders
+        # does not depend on the date, so the browser runs on the real clock.
+        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and "FAKETIME" not in k}
+        driver = webdriver.Chrome(options=options, service=Service(chromedriver, env=env))
         try:
             driver.set_page_load_timeout(PAGE_LOAD_TIMEOUT)
             driver.set_script_timeout(PAGE_LOAD_TIMEOUT)

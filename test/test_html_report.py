@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import itertools
 import re
-import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
@@ -428,7 +427,7 @@ def test_a_report_fetched_from_a_server_renders_its_numbers() -> None:
     assert report.host in page.select("header")[0].all_text()
 
 
-def test_35000_groups_render_quickly_and_stay_small() -> None:
+def test_35000_groups_render_and_stay_small() -> None:
     n_groups = 35_000
     rows = [
         (g % 30, f"Rule{g % 12}", f"{g:08x}-4e6f-8a1b-9c2d-{g:012x}", 1000 + g % 977, g % 89, g % 7)
@@ -436,11 +435,8 @@ def test_35000_groups_render_quickly_and_stay_small() -> None:
     ]
     rows += [(w, "PIIDataRule", f"{w:08x}-0000-0000-0000-000000000000", 5, 0, 0) for w in range(30)]
     report = make_report(rows, days=30, group_by=("rule_type", "task"))
-    started = time.perf_counter()
-    html = render_html(report)
-    elapsed = time.perf_counter() - started
+    html = render_html(report)  # its speed is a benchmark (make bench), not a timed test
     size = len(html.encode("utf-8"))
-    assert elapsed < 5.0, f"rendering took {elapsed:.1f} s"
     assert size < 2_000_000, f"{size:,} bytes"
     page = Page(html)
     assert len([tr for tr in page.select("tbody")[0].children if tr.tag == "tr"]) == TABLE_ROWS + 1

@@ -32,6 +32,7 @@ from _generated.testing import (
     Fault,
     UsageRecord,
     aggregate,
+    demo_records,
     sample_records,
 )
 
@@ -607,14 +608,17 @@ def test_stop_is_fast_while_a_client_is_not_reading_a_big_body(
 
 
 def test_slow_body_fault(fake_engine: FakeUsageEngine, http_pool: urllib3.PoolManager) -> None:
-    expected = fetch(http_pool, fake_engine, "group_by=task")[1]
+    query = [("group_by", "task"), ("start_time", NOV.isoformat()), ("end_time", "2026-11-03")]
+    expected = fetch(http_pool, fake_engine, query)[1]
     size = len(json.dumps(expected, separators=(",", ":")).encode())
-    chunk = max(1, size // 4 + 1)  # four pieces
+    chunk = -(-size // 4)
+    pieces = -(-size // chunk)  # four for any body of 13 bytes or more
     fake_engine.inject(Fault.slow_body(0.05, chunk_size=chunk))
     started = time.monotonic()
-    status, body, _ = fetch(http_pool, fake_engine, "group_by=task")
+    status, body, _ = fetch(http_pool, fake_engine, query)
     assert (status, body) == (200, expected)
-    assert time.monotonic() - started >= 0.2
+    # The server waits 0.05 s before each of the pieces: a lower bound whatever the load.
+    assert time.monotonic() - started >= pieces * 0.05
 
 
 def test_latency_applies_to_every_request(
@@ -821,3 +825,52 @@ def test_server_handles_do_not_show_tokens(
     assert fake_engine.token not in repr(fake_engine)
     assert engine_server.token not in repr(engine_server)
     assert engine_server.host in repr(engine_server)
+
+
+# -- the clock and the demo data -----------------------------------------------------------
+
+
+def test_without_bounds_the_fake_answers_the_day_of_its_clock(
+    sample_data: tuple[UsageRecord, ...], http_pool: urllib3.PoolManager
+) -> None:
+    nov3 = NOV + timedelta(days=2, hours=15)
+    day = aggregate(sample_data, NOV + timedelta(days=2), NOV + timedelta(days=3), ["task"])
+    with FakeUsageEngine(sample_data, now=nov3) as engine:
+        assert engine.now == nov3
+        assert fetch(http_pool, engine, "group_by=task")[:2] == (200, day)
+        clock = iter([nov3 + timedelta(days=1), nov3 + timedelta(days=40)])
+        engine.now = lambda: next(clock)  # a callable is asked on every request
+        assert fetch(http_pool, engine, "group_by=task")[1] != day
+        assert fetch(http_pool, engine, "group_by=task")[1] == []
+
+
+def test_the_clock_must_be_a_datetime_or_a_callable() -> None:
+    with pytest.raises(TypeError, match="now must be a datetime"):
+        FakeUsageEngine(now="2026-11-01")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2031, 3, 30, 1, 30, tzinfo=UTC),
+        datetime(2026, 12, 1, 0, 0, 0, 1, tzinfo=UTC),
+        datetime(2027, 1, 1, 23, 59, 59, tzinfo=UTC),
+    ],
+)
+def test_demo_records_cover_sixty_days_up_to_now_whatever_the_date(now: datetime) -> None:
+    records = demo_records(now)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    assert records == demo_records(now)  # deterministic
+    assert all(
+        midnight - timedelta(days=60) <= r.timestamp < max(now, midnight + timedelta(seconds=1))
+        for r in records
+    )
+    days = {r.timestamp.date() for r in records}
+    assert len(days) >= 58  # weekends are quieter but the data has hardly a gap
+    assert aggregate(records, midnight, midnight + timedelta(days=1))  # today is never empty
+    # Same day, later: the same past; another day: other numbers.
+    later = demo_records(midnight + timedelta(hours=23))
+    assert [r for r in later if r.timestamp < midnight] == [
+        r for r in records if r.timestamp < midnight
+    ]
+    assert demo_records(now + timedelta(days=1))[:20] != records[:20]

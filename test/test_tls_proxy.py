@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Optional
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import urllib3
@@ -452,12 +452,17 @@ def test_authorization_is_kept_on_a_same_host_redirect(fake_engine: FakeUsageEng
 
 
 def test_a_relative_redirect_is_followed_on_the_same_host(fake_engine: FakeUsageEngine) -> None:
-    fake_engine.inject(Fault.status(308, headers={"Location": ENDPOINT_PATH + "?group_by=task"}))
+    bounds = {
+        "start_time": [f"{START:%Y-%m-%dT%H:%M:%SZ}"],
+        "end_time": [f"{END:%Y-%m-%dT%H:%M:%SZ}"],
+    }
+    location = f"{ENDPOINT_PATH}?group_by=task&" + urlencode(bounds, doseq=True)
+    fake_engine.inject(Fault.status(308, headers={"Location": location}))
     with fake_engine.api_client() as client:
         rows = fetch(UsageApi(client))
     first, second = fake_engine.requests
     assert first.authorized and second.authorized
-    assert second.query == {"group_by": ["task"]}
+    assert second.query == {"group_by": ["task"], **bounds}
     assert rows and all(row.task_id is not None for row in rows)
 
 
