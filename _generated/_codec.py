@@ -36,6 +36,7 @@ RequestSerialized = tuple[str, str, dict[str, str], Optional[str], list[tuple[st
 """``(method, url, header_params, body, post_params)`` as ``param_serialize`` returns it."""
 
 _DELIMITERS = {"ssv": " ", "tsv": "\t", "pipes": "|"}
+_UTF8 = frozenset({"utf-8", "utf8"})
 
 
 def _text(value: Any) -> Any:
@@ -73,9 +74,11 @@ class ApiCodec:
         _request_auth: Optional[Mapping[str, Any]] = None,
     ) -> RequestSerialized:
         """Build ``(method, url, headers, body, post_params)`` for a request."""
-        # Per-call headers win over the default ones (the generated client lets the
-        # defaults win, so a per-call User-Agent was lost).
-        headers: dict[str, Any] = {**self.default_headers, **(header_params or {})}
+        headers: dict[str, Any] = header_params if header_params is not None else {}
+        for name, value in self.default_headers.items():
+            # Per-call headers win over the default ones (the generated client lets the
+            # defaults win, so a per-call User-Agent was lost).
+            headers.setdefault(name, value)
         if self.cookie:
             headers["Cookie"] = self.cookie
         if headers:
@@ -307,17 +310,30 @@ class ApiCodec:
                 data = self._deserialize_file(response_data)
             elif response_type is not None:
                 content_type = response_data.headers.get("content-type")
-                try:
-                    text = raw.decode(charset_of(content_type))
-                except (UnicodeDecodeError, LookupError) as exc:
+                adapted = content_type and uses_adapter(response_type)
+                if adapted and not is_json_content_type(content_type):
                     raise invalid_body(
                         status=status,
                         reason=response_data.reason,
                         headers=response_data.headers,
                         body=raw,
-                        detail=f"cannot decode the body as {charset_of(content_type)}: {exc}",
-                    ) from exc
-                data = self.deserialize(text, response_type, content_type)
+                        detail="expected a JSON body (application/json), got content "
+                        f"type {content_type!r}",
+                    )
+                charset = charset_of(content_type)
+                body: Union[str, bytes] = raw
+                if not (ok and charset in _UTF8 and self._deserialize_takes_bytes()):
+                    try:
+                        text = body = raw.decode(charset)
+                    except (UnicodeDecodeError, LookupError) as exc:
+                        raise invalid_body(
+                            status=status,
+                            reason=response_data.reason,
+                            headers=response_data.headers,
+                            body=raw,
+                            detail=f"cannot decode the body as {charset}: {exc}",
+                        ) from exc
+                data = self.deserialize(body, response_type, content_type)
         except (ApiException, ValueError, TypeError, AttributeError, KeyError) as exc:
             if (
                 ok
@@ -326,7 +342,8 @@ class ApiCodec:
             ):
                 raise  # the generated client's own parse errors (status 0), as they are
             if ok:
-                raise _with_response(exc, response_data, raw) from exc
+                cause = exc.__cause__ if isinstance(exc, ResponseValidationError) else exc
+                raise _with_response(exc, response_data, raw) from cause or exc
             data = None  # the status is the error; an odd error body must not mask it
         if not ok:
             raise ApiException.from_response(http_resp=response_data, body=text, data=data)
@@ -336,17 +353,22 @@ class ApiCodec:
             status_code=status, data=data, headers=response_data.headers, raw_data=raw
         )
 
+    def _deserialize_takes_bytes(self) -> bool:
+        """Whether ``deserialize`` is this class's own, which reads UTF-8 bytes directly
+        (saving a copy of a large body); an override or a patch is given text, as always."""
+        return type(self).deserialize is ApiCodec.deserialize and "deserialize" not in vars(self)
+
     def deserialize(
         self, response_text: Union[str, bytes], response_type: str, content_type: Optional[str]
     ) -> Any:
         """Parse ``response_text`` as ``response_type`` (a type string such as
         ``"List[TokenUsageResponse]"``), by its ``content_type``: JSON, ``text/*`` (read as
         the type: ``str``, ``int``, an enum, ...); any other raises ``ApiException``."""
-        if isinstance(response_text, bytes):
-            response_text = response_text.decode("utf-8", "replace")
         json_body = content_type is None or is_json_content_type(content_type)
         if json_body and uses_adapter(response_type):
             return parse_models(response_text, response_type)
+        if isinstance(response_text, bytes):
+            response_text = response_text.decode("utf-8", "replace")
         data: Any
         if content_type is None:
             try:

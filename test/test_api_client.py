@@ -426,7 +426,7 @@ def test_update_params_for_auth(engine_server: EngineServer) -> None:
             None,
             request_auth={"in": "cookie", "key": "session", "value": "s=1", "type": "api_key"},
         )
-        assert headers == {"Cookie": "s=1"}
+        assert headers == {"Cookie": "session=s=1"}  # key=value, as the generated client
 
         with pytest.raises(ApiValueError):
             client.update_params_for_auth(

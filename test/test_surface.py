@@ -294,9 +294,14 @@ def test_api_client_signature_and_methods() -> None:
             assert isinstance(attr, classmethod), classmethod_name
         # The generated parameters, in order; this package's additions are keyword-only.
         parameters = inspect.signature(client.call_api).parameters
-        assert [
-            name for name, p in parameters.items() if p.kind is not p.KEYWORD_ONLY
-        ] == ["method", "url", "header_params", "body", "post_params", "_request_timeout"]
+        assert [name for name, p in parameters.items() if p.kind is not p.KEYWORD_ONLY] == [
+            "method",
+            "url",
+            "header_params",
+            "body",
+            "post_params",
+            "_request_timeout",
+        ]
         assert list(inspect.signature(client.response_deserialize).parameters) == [
             "response_data",
             "response_types_map",

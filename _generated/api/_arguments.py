@@ -29,6 +29,7 @@ __all__ = ["CheckedArguments", "checked", "unexpected_arguments"]
 
 _AUTH_KEYS = frozenset({"in", "key", "value"})
 _SECRET_ARGUMENTS = frozenset({"_request_auth", "_headers"})
+_MEMBERS = {member.value: member for member in TokenUsageScope}
 _SCOPE_TEXT = " and/or ".join(repr(scope) for scope in SCOPES)
 
 
@@ -38,7 +39,7 @@ class CheckedArguments:
 
     start_time: Optional[datetime.datetime]
     end_time: Optional[datetime.datetime]
-    group_by: Optional[list[str]]
+    group_by: Optional[list[TokenUsageScope]]
     request_timeout: Any
     request_auth: Optional[Mapping[str, Any]]
     content_type: Optional[str]
@@ -114,7 +115,7 @@ def _datetime(name: str, value: Any) -> datetime.datetime:
         raise _Invalid(name, value, exc.message.partition(": expected ")[2]) from None
 
 
-def _group_by(value: Any) -> Optional[list[str]]:
+def _group_by(value: Any) -> Optional[list[TokenUsageScope]]:
     if value is None:
         return None
     expected = f"a list of {_SCOPE_TEXT}"
@@ -125,12 +126,14 @@ def _group_by(value: Any) -> Optional[list[str]]:
         raise _Invalid("group_by", value, expected)
     else:
         items = value if isinstance(value, Sequence) else sorted(value, key=_scope_order)
-    scopes: list[str] = []
+    scopes: list[TokenUsageScope] = []
     for item in items:
-        scope = item.value if isinstance(item, TokenUsageScope) else item
-        if scope not in SCOPES:
+        if isinstance(item, TokenUsageScope):
+            scopes.append(item)
+        elif item in SCOPES:
+            scopes.append(_MEMBERS[item])
+        else:
             raise _Invalid("group_by", value, expected)
-        scopes.append(scope)
     return scopes
 
 
@@ -145,14 +148,12 @@ def _positive(value: Any) -> bool:
 
 
 def _timeout(value: Any) -> Any:
+    # Numbers become floats, as the generated client's StrictFloat annotation makes them.
     if value is None or _positive(value):
-        return value
-    if (
-        isinstance(value, tuple)
-        and len(value) == 2
-        and all(v is None or _positive(v) for v in value)
-    ):
-        return value
+        return None if value is None else float(value)
+    pair = isinstance(value, tuple) and len(value) == 2
+    if pair and all(v is None or _positive(v) for v in value):
+        return tuple(None if v is None else float(v) for v in value)
     if hasattr(value, "_connect") and hasattr(value, "total"):  # a urllib3 Timeout
         return value
     raise _Invalid("_request_timeout", value, "seconds > 0 or a (connect, read) pair")

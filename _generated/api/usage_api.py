@@ -198,7 +198,7 @@ class UsageApi:
         self,
         start_time: Optional[datetime.datetime],
         end_time: Optional[datetime.datetime],
-        group_by: Optional[list[str]],
+        group_by: Optional[list[TokenUsageScope]],
         _request_auth: Optional[Mapping[str, Any]],
         _content_type: Optional[str],
         _headers: Optional[Mapping[str, Any]],

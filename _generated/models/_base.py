@@ -29,7 +29,7 @@ class ApiModel(BaseModel):
 
     #: Properties of the schema that may be ``null``: ``to_dict`` keeps them as ``None``
     #: when they were set (parsing sets every property, as the generated ``from_dict`` does).
-    _nullable: ClassVar[frozenset[str]] = frozenset()
+    _nullable: ClassVar[tuple[str, ...]] = ()
     #: Fields holding models (or lists of them) that parsing must mark too.
     _nested: ClassVar[tuple[str, ...]] = ()
 
@@ -53,12 +53,12 @@ class ApiModel(BaseModel):
         (every property is set after parsing or ``from_dict``); nested models become
         dicts; unknown fields the server sent are kept.
         """
-        out: dict[str, Any] = {}
+        # The generated client's order: the set values, then the nullable ones set to None.
+        out = {name: _plain(value) for name, value in self.__dict__.items() if value is not None}
         fields_set = self.model_fields_set
-        for name, value in self.__dict__.items():
-            if value is None and (name not in self._nullable or name not in fields_set):
-                continue
-            out[name] = _plain(value)
+        for name in self._nullable:
+            if self.__dict__.get(name) is None and name in fields_set:
+                out[name] = None
         if self.__pydantic_extra__:
             out.update((name, _plain(value)) for name, value in self.__pydantic_extra__.items())
         return out
@@ -81,10 +81,9 @@ def mark_parsed(value: Any) -> Any:
     if isinstance(value, list):
         if value and isinstance(value[0], ApiModel):
             cls = type(value[0])
-            names = cls.model_fields.keys()
-            size = len(names)
+            names = frozenset(cls.model_fields)
             # Most rows already name every property; only the others are touched.
-            for model in [m for m in value if len(m.__pydantic_fields_set__) < size]:
+            for model in [m for m in value if not names <= m.__pydantic_fields_set__]:
                 model.__pydantic_fields_set__.update(names)
             if cls._nested:
                 for model in value:

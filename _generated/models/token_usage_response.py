@@ -19,7 +19,7 @@ class TokenUsageResponse(ApiModel):
     task; otherwise they are ``None``.
     """
 
-    _nullable: ClassVar[frozenset[str]] = frozenset({"rule_type", "task_id"})
+    _nullable: ClassVar[tuple[str, ...]] = ("rule_type", "task_id")
 
     rule_type: Optional[StrictStr] = None
     task_id: Optional[StrictStr] = None

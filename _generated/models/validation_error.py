@@ -15,7 +15,7 @@ __all__ = ["ValidationError"]
 class ValidationError(ApiModel):
     """What the server rejected: ``loc`` (where), ``msg`` (why), ``type`` (error code)."""
 
-    _nullable: ClassVar[frozenset[str]] = frozenset({"input"})
+    _nullable: ClassVar[tuple[str, ...]] = ("input",)
 
     loc: list[LocationInner]
     msg: StrictStr
