@@ -147,11 +147,14 @@ class RESTClientObject:
 
     def _create_pool_manager(self) -> aiohttp.ClientSession:
         """The session; environment proxies and cookies are the ``Configuration``'s business."""
-        return aiohttp.ClientSession(
+        session = aiohttp.ClientSession(
             connector=self._create_connector(),
             trust_env=False,
             cookie_jar=aiohttp.DummyCookieJar(),
         )
+        # aiohttp resends once on a dropped keep-alive connection; the RetryPolicy is the only one.
+        session._retry_connection = False
+        return session
 
     async def close(self) -> None:
         """Close the session and its connections; the object cannot send afterwards."""

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import datetime
 
     from _generated.models.token_usage_response import TokenUsageResponse
+    from _generated.models.token_usage_scope import TokenUsageScope
 
 __all__ = ["UsageApi"]
 
@@ -157,7 +158,7 @@ class UsageApi:
         self,
         start_time: Optional[datetime.datetime],
         end_time: Optional[datetime.datetime],
-        group_by: Optional[list[str]],
+        group_by: Optional[list[TokenUsageScope]],
         _request_auth: Optional[Mapping[str, Any]],
         _content_type: Optional[str],
         _headers: Optional[Mapping[str, Any]],
