@@ -8,8 +8,7 @@ from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from _generated import Configuration
-from _generated import aio
+from _generated import Configuration, aio
 
 _T = TypeVar("_T")
 

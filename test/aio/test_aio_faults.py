@@ -20,6 +20,13 @@ import pytest
 import test_faults as scenarios
 from _aio_helpers import AsyncSleeps, blocking_usage_api
 from test_faults import (  # noqa: F401  (collected here, with the async client)
+    END,
+    START,
+    assert_correct,
+    backoff,
+    closed_port,
+    full_backlog,
+    policy,
     sleeps,
     test_422_carries_the_parsed_validation_error,
     test_429_persisting_raises_too_many_requests_with_retry_after,
@@ -60,15 +67,6 @@ from test_faults import (  # noqa: F401  (collected here, with the async client)
     test_slow_answer_within_the_timeout_succeeds,
     test_text_plain_200_is_a_response_validation_error,
     test_wrong_schema_is_a_response_validation_error,
-)
-from test_faults import (
-    START,
-    END,
-    assert_correct,
-    backoff,
-    closed_port,
-    full_backlog,
-    policy,
 )
 
 from _generated import Configuration, aio
@@ -129,7 +127,7 @@ def test_without_retries_the_server_sees_exactly_one_attempt(
     assert elapsed < 2.0
 
 
-def test_connection_refused_is_a_connection_error_naming_host(sleeps: Any) -> None:
+def test_connection_refused_is_a_connection_error_naming_host(sleeps: Any) -> None:  # noqa: F811
     host = f"http://127.0.0.1:{closed_port()}"
     config = Configuration(host=host, access_token="t", retries=policy(sleeps))
     exc, elapsed = asyncio.run(attempt(config))
@@ -154,7 +152,7 @@ def test_dns_failure_translation() -> None:
     )
 
 
-def test_connect_timeout_is_a_timeout_error(sleeps: Any) -> None:
+def test_connect_timeout_is_a_timeout_error(sleeps: Any) -> None:  # noqa: F811
     with full_backlog() as host:
         config = Configuration(host=host, access_token="t", retries=policy(sleeps, 1))
         exc, elapsed = asyncio.run(attempt(config, _request_timeout=(0.3, 5)))
@@ -167,15 +165,15 @@ def test_connect_timeout_is_a_timeout_error(sleeps: Any) -> None:
 
 def test_accepted_but_never_answered_times_out_per_attempt(fake_engine: FakeUsageEngine) -> None:
     fake_engine.inject(Fault.hang(), times=3)
-    sleeps = AsyncSleeps()
-    retries = RetryPolicy(sleep=sleeps, random=lambda: scenarios.JITTER_DRAW)
+    async_sleeps = AsyncSleeps()
+    retries = RetryPolicy(sleep=async_sleeps, random=lambda: scenarios.JITTER_DRAW)
     config = fake_engine.configuration(retries=retries)
     exc, elapsed = asyncio.run(attempt(config, _request_timeout=(2, 0.3)))
     assert isinstance(exc, ApiTimeoutError)
     assert str(exc).startswith(f"timed out waiting for {fake_engine.host}")
     assert isinstance(exc.__cause__, aiohttp.SocketTimeoutError)
     assert fake_engine.attempts == 3
-    assert sleeps.delays == [backoff(0), backoff(1)], "the async sleep was awaited"
+    assert async_sleeps.delays == [backoff(0), backoff(1)], "the async sleep was awaited"
     assert 0.85 <= elapsed < 2.5
 
 
@@ -194,9 +192,7 @@ def test_a_body_that_is_not_its_content_encoding_is_a_response_validation_error(
     fake_engine.inject(Fault.body(b"this is not gzip at all", headers={"Content-Encoding": "gzip"}))
 
     async def scenario() -> None:
-        async with fake_engine.configuration(retries=2) and aio.ApiClient(
-            fake_engine.configuration(retries=2)
-        ) as client:
+        async with aio.ApiClient(fake_engine.configuration(retries=2)) as client:
             api = aio.UsageApi(client)
             with pytest.raises(ResponseValidationError) as info:
                 await api.get_token_usage_api_v2_usage_tokens_get(start_time=START, end_time=END)
