@@ -187,8 +187,11 @@ class RESTClientObject:
         arguments: dict[str, Any] = {"timeout": _client_timeout(_request_timeout)}
         if self.proxy:
             arguments["proxy"] = self.proxy
-            if self.proxy_headers:
-                arguments["proxy_headers"] = self.proxy_headers
+            if self.proxy_headers and url.lower().startswith("https:"):
+                arguments["proxy_headers"] = self.proxy_headers  # sent with CONNECT
+            elif self.proxy_headers:
+                # As urllib3's ProxyManager: a plain-http request to the proxy carries them.
+                send_headers.update(self.proxy_headers)
         if self.server_hostname:
             arguments["server_hostname"] = self.server_hostname
         if method not in ("GET", "HEAD"):

@@ -6,7 +6,7 @@ import asyncio
 import inspect
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Optional, TypeVar
 
 from _generated import Configuration, aio
 
@@ -36,17 +36,41 @@ class BlockingUsageApi:
         return call
 
 
+class BlockingClient:
+    """An ``aio.ApiClient`` with its own event loop, closed as the sync ``ApiClient`` is
+    (``with`` or ``close()``): stands in for the sync class in a sync scenario."""
+
+    def __init__(self, configuration: Optional[Configuration] = None) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.client = aio.ApiClient(configuration)
+
+    def __enter__(self) -> BlockingClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.loop.is_closed():
+            return
+        self.loop.run_until_complete(self.client.close())
+        self.loop.run_until_complete(asyncio.sleep(0))  # lets aiohttp's transports finish closing
+        self.loop.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def blocking_api(client: BlockingClient) -> BlockingUsageApi:
+    """The ``UsageApi(client)`` of a sync scenario, for a :class:`BlockingClient`."""
+    return BlockingUsageApi(aio.UsageApi(client.client), client.loop)
+
+
 @contextmanager
 def blocking_usage_api(configuration: Configuration) -> Iterator[BlockingUsageApi]:
     """A :class:`BlockingUsageApi` on a new async client; the client and loop closed after."""
-    loop = asyncio.new_event_loop()
-    client = aio.ApiClient(configuration)
-    try:
-        yield BlockingUsageApi(aio.UsageApi(client), loop)
-    finally:
-        loop.run_until_complete(client.close())
-        loop.run_until_complete(asyncio.sleep(0))  # lets aiohttp's transports finish closing
-        loop.close()
+    with BlockingClient(configuration) as client:
+        yield blocking_api(client)
 
 
 class AsyncSleeps:
