@@ -10,6 +10,7 @@ sync client raises, through the sync client's own translation.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import socket
 import ssl
@@ -19,6 +20,7 @@ from typing import Any, Callable, Optional
 from urllib.parse import urljoin
 
 import aiohttp
+import yarl
 from urllib3.exceptions import (
     ConnectTimeoutError,
     NameResolutionError,
@@ -198,9 +200,7 @@ class RESTClientObject:
             arguments["data"] = _body(send_headers, body, post_params or {})
         host = origin_label(url)
         try:
-            return RESTResponse(
-                await self._follow(method, url, send_headers, arguments), origin_label(url)
-            )
+            return RESTResponse(await self._follow(method, url, send_headers, arguments), host)
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
             raise translate(exc, host) from exc
 
@@ -211,8 +211,13 @@ class RESTClientObject:
         # origin changes, 303 turns into GET, the last redirect returned once they run out.
         assert self.pool_manager is not None
         for left in range(DEFAULT_REDIRECTS, -1, -1):
+            # encoded=True: the URL goes out byte for byte as param_serialize built it.
             response = await self.pool_manager.request(
-                method, url, headers=headers, allow_redirects=False, **arguments
+                method,
+                yarl.URL(url, encoded=True),
+                headers=headers,
+                allow_redirects=False,
+                **arguments,
             )
             location = response.headers.get("Location")
             if response.status not in _REDIRECTS or not location or left == 0:
@@ -275,10 +280,19 @@ def _is_decoding(exc: aiohttp.ClientPayloadError) -> bool:
 def _client_timeout(setting: Any) -> aiohttp.ClientTimeout:
     """One attempt's bounds as aiohttp's: ``sock_connect`` is urllib3's connect timeout (not
     the wait for a free pooled connection), ``sock_read`` its read timeout."""
+    if setting is None or isinstance(setting, (int, float, tuple, AttemptTimeout)):
+        return _cached_timeout(setting)  # the settings most calls repeat, converted once
+    return _convert_timeout(setting)
+
+
+def _convert_timeout(setting: Any) -> aiohttp.ClientTimeout:
     bounds = setting if isinstance(setting, AttemptTimeout) else timeout_parts(setting)
     return aiohttp.ClientTimeout(
         total=bounds.total, sock_connect=bounds.connect, sock_read=bounds.read
     )
+
+
+_cached_timeout = functools.lru_cache(maxsize=64)(_convert_timeout)
 
 
 def _ssl_context(configuration: Any) -> ssl.SSLContext:
