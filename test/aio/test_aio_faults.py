@@ -18,7 +18,6 @@ from typing import Any
 import aiohttp
 import pytest
 import test_faults as scenarios
-from _aio_helpers import AsyncSleeps, blocking_usage_api
 from test_faults import (  # noqa: F401  (collected here, with the async client)
     END,
     START,
@@ -78,6 +77,7 @@ from _generated.exceptions import (
 )
 from _generated.retry import RetryPolicy
 from _generated.testing import FakeUsageEngine, Fault
+from aio._aio_helpers import AsyncSleeps, blocking_usage_api
 
 
 @contextmanager

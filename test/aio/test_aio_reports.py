@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 import test_reports as scenarios
-from _aio_helpers import BlockingClient
 from test_reports import (  # noqa: F401  (collected here, with the async client)
     test_a_usage_api_and_an_api_client_give_the_same_report,
     test_an_authentication_failure_stops_the_remaining_windows,
@@ -41,6 +40,7 @@ from _generated.reports import (
     resume_usage_async,
 )
 from _generated.testing import FakeUsageEngine, Fault
+from aio._aio_helpers import BlockingClient
 
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
 

@@ -16,7 +16,6 @@ from typing import Any
 import aiohttp
 import pytest
 import test_tls_proxy as scenarios
-from _aio_helpers import BlockingClient, blocking_api
 from test_tls_proxy import (  # noqa: F401  (collected here, with the async client)
     TOKEN,
     Certs,
@@ -62,6 +61,7 @@ from _generated.api_client import InsecureTokenWarning
 from _generated.exceptions import ApiConnectionError, ApiValueError
 from _generated.retry import RetryPolicy
 from _generated.testing import FakeUsageEngine
+from aio._aio_helpers import BlockingClient, blocking_api
 
 
 def _tls_api(server: TLSServer, **config: Any) -> tuple[BlockingClient, Any]:

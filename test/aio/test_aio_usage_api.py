@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
-from _aio_helpers import BlockingUsageApi, blocking_usage_api
 from _helpers import expected_rows
 from test_usage_api import (  # noqa: F401  (collected here, with the async client)
     test_content_type_is_accepted_but_a_get_sends_none,
@@ -38,6 +37,7 @@ from test_usage_api import (  # noqa: F401  (collected here, with the async clie
 
 from _generated import ApiArgumentError, aio
 from _generated.exceptions import UnauthorizedException
+from aio._aio_helpers import BlockingUsageApi, blocking_usage_api
 
 if TYPE_CHECKING:
     from conftest import EngineServer
