@@ -359,3 +359,33 @@ def test_the_token_appears_in_no_log_repr_or_error(
     for text in texts + logged + [caplog.text]:
         assert token not in text
         assert token[::-1] not in text
+
+
+def test_socket_options_are_applied_to_each_connection(
+    fake_engine: FakeUsageEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    applied: list[Any] = []
+    from _generated.aio import rest
+
+    original = rest._socket_factory
+
+    def recording(options: list[Any]) -> Any:
+        factory = original(options)
+
+        def make(addr_info: Any) -> socket.socket:
+            sock = factory(addr_info)
+            applied.append(sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE))
+            return sock
+
+        return make
+
+    async def scenario() -> None:
+        options = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+        async with aio.ApiClient(fake_engine.configuration(socket_options=options)) as client:
+            assert await fetch(aio.UsageApi(client))
+
+    monkeypatch.setattr(rest, "_socket_factory", recording)
+    asyncio.run(scenario())
+    assert applied == [1]
