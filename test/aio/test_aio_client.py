@@ -59,13 +59,21 @@ import _generated
 from _generated import ApiClient, Configuration, UsageApi
 from _generated.testing import FakeUsageEngine
 
+from _generated.reports import fetch_usage, fetch_usage_async
+
 with FakeUsageEngine() as engine, engine.api_client() as client:
     UsageApi(client).get_token_usage_api_v2_usage_tokens_get(
         start_time="2026-11-02T00:00:00Z", end_time="2026-11-03T00:00:00Z"
     )
+    fetch_usage(client, "2026-11-01", "2026-11-03", interval="day")
 print("sync ok")
 try:
     import _generated.aio
+except ImportError as exc:
+    print("ImportError:", exc)
+import asyncio
+try:
+    asyncio.run(fetch_usage_async(object(), "2026-11-01", "2026-11-03"))
 except ImportError as exc:
     print("ImportError:", exc)
 """
@@ -84,9 +92,13 @@ def test_without_aiohttp_the_sync_client_works_and_aio_names_the_extra() -> None
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "sync ok"
-    assert lines[1] == (
-        "ImportError: _generated.aio needs aiohttp, which the async extra installs: "
-        "pip install 'genai-engine-usage-client[async]'"
+    assert (
+        lines[1:]
+        == [
+            "ImportError: _generated.aio needs aiohttp, which the async extra installs: "
+            "pip install 'genai-engine-usage-client[async]'"
+        ]
+        * 2
     )
 
 
