@@ -1,4 +1,5 @@
-"""``ApiCodec``: the I/O-free half of ``ApiClient``, building requests and reading responses.
+"""``ApiCodec``: the I/O-free half of ``ApiClient``: building requests (here) and reading
+responses (:class:`~_generated._reading.ResponseReader`).
 
 Every method is one of the generated client's extension points (``param_serialize``,
 ``sanitize_for_serialization``, ``parameters_to_url_query``, ``response_deserialize``,
@@ -19,16 +20,11 @@ from enum import Enum
 from typing import Any, ClassVar, Optional, Union
 from urllib.parse import quote
 
-from _generated._http import charset_of, is_json_content_type, is_text_content_type
 from _generated._parsing import (
     NATIVE_TYPES,
-    deserialize_data,
-    invalid_body,
-    parse_models,
-    uses_adapter,
 )
-from _generated.api_response import ApiResponse
-from _generated.exceptions import ApiException, ApiValueError, ResponseValidationError
+from _generated._reading import ResponseReader
+from _generated.exceptions import ApiValueError
 
 __all__ = ["ApiCodec", "RequestSerialized"]
 
@@ -36,14 +32,19 @@ RequestSerialized = tuple[str, str, dict[str, str], Optional[str], list[tuple[st
 """``(method, url, header_params, body, post_params)`` as ``param_serialize`` returns it."""
 
 _DELIMITERS = {"ssv": " ", "tsv": "\t", "pipes": "|"}
-_UTF8 = frozenset({"utf-8", "utf8"})
+# Exact types that sanitize_for_serialization returns as they are.
+_PLAIN = frozenset({str, int, float, bool, bytes, type(None)})
+# quote(text) (safe "/") for ASCII text as one str.translate: every byte outside RFC 3986's
+# unreserved set and "/" becomes %XX, as quote() does.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~/")
+_QUOTE_ASCII = {code: f"%{code:02X}" for code in range(128) if chr(code) not in _UNRESERVED}
 
 
 def _text(value: Any) -> Any:
     return str(value).lower() if isinstance(value, bool) else value
 
 
-class ApiCodec:
+class ApiCodec(ResponseReader):
     """Serialization and deserialization of the generated client's ``ApiClient``.
 
     Expects ``configuration``, ``default_headers`` and ``cookie`` attributes.
@@ -127,8 +128,14 @@ class ApiCodec:
         """``obj`` as JSON-ready data: models to dicts by alias, dates and datetimes to ISO
         8601 strings, enums to values, ``SecretStr`` to its secret, lists and tuples
         recursively."""
-        if obj is None:
-            return None
+        cls = type(obj)
+        # Exact built-in types first: the same results (and calls) with fewer checks.
+        if cls in _PLAIN:
+            return obj
+        if cls is tuple:
+            return tuple(self.sanitize_for_serialization(item) for item in obj)
+        if cls is list:
+            return [self.sanitize_for_serialization(item) for item in obj]
         if isinstance(obj, Enum):
             return obj.value
         if isinstance(obj, self.PRIMITIVE_TYPES):
@@ -193,22 +200,25 @@ class ApiCodec:
         formats = collection_formats or {}
         parts: list[str] = []
         for key, value in _pairs(params):
+            if type(value) is str:
+                parts.append(f"{_quote(str(key))}={_quote(value)}")  # the common case
+                continue
             if isinstance(value, bool):
                 value = str(value).lower()
             elif isinstance(value, (int, float)):
                 value = str(value)
             elif isinstance(value, dict):
                 value = json.dumps(value)
-            name = quote(str(key))
+            name = _quote(str(key))
             fmt = formats.get(key) if isinstance(value, (list, tuple)) else None
             if fmt == "multi":
-                parts.extend(f"{name}={quote(str(_text(item)))}" for item in value)
+                parts.extend(f"{name}={_quote(str(_text(item)))}" for item in value)
             elif fmt:
                 delimiter = _DELIMITERS.get(fmt, ",")
-                joined = delimiter.join(quote(str(_text(item))) for item in value)
+                joined = delimiter.join(_quote(str(_text(item))) for item in value)
                 parts.append(f"{name}={joined}")
             else:
-                parts.append(f"{name}={quote(str(value))}")
+                parts.append(f"{name}={_quote(str(value))}")
         return "&".join(parts)
 
     def files_parameters(self, files: Optional[Mapping[str, Any]] = None) -> list[tuple[str, Any]]:
@@ -288,146 +298,11 @@ class ApiCodec:
         else:
             raise ApiValueError("Authentication token must be in `query` or `header`")
 
-    # -- reading a response -----------------------------------------------------------------
 
-    def response_deserialize(
-        self,
-        response_data: Any,
-        response_types_map: Optional[Mapping[str, Optional[str]]] = None,
-    ) -> ApiResponse[Any]:
-        """The ``ApiResponse`` for a read response; a non-2xx status raises its ``ApiException``
-        (``.data`` the parsed error body when the status has a type and the body fits it)."""
-        raw = response_data.data if response_data.data is not None else response_data.read()
-        status = response_data.status
-        response_type = _type_for(status, response_types_map or {})
-        ok = 200 <= status <= 299
-        text: Optional[str] = None
-        data: Any = None
-        try:
-            if response_type in ("bytearray", "bytes"):
-                data = raw
-            elif response_type == "file":
-                data = self._deserialize_file(response_data)
-            elif response_type is not None:
-                content_type = response_data.headers.get("content-type")
-                adapted = content_type and uses_adapter(response_type)
-                if adapted and not is_json_content_type(content_type):
-                    raise invalid_body(
-                        status=status,
-                        reason=response_data.reason,
-                        headers=response_data.headers,
-                        body=raw,
-                        detail="expected a JSON body (application/json), got content "
-                        f"type {content_type!r}",
-                    )
-                charset = charset_of(content_type)
-                body: Union[str, bytes] = raw
-                if not (ok and charset in _UTF8 and self._deserialize_takes_bytes()):
-                    try:
-                        text = body = raw.decode(charset)
-                    except (UnicodeDecodeError, LookupError) as exc:
-                        raise invalid_body(
-                            status=status,
-                            reason=response_data.reason,
-                            headers=response_data.headers,
-                            body=raw,
-                            detail=f"cannot decode the body as {charset}: {exc}",
-                        ) from exc
-                data = self.deserialize(body, response_type, content_type)
-        except (ApiException, ValueError, TypeError, AttributeError, KeyError) as exc:
-            if (
-                ok
-                and isinstance(exc, ApiException)
-                and not isinstance(exc, ResponseValidationError)
-            ):
-                raise  # the generated client's own parse errors (status 0), as they are
-            if ok:
-                cause = exc.__cause__ if isinstance(exc, ResponseValidationError) else exc
-                raise _with_response(exc, response_data, raw) from cause or exc
-            data = None  # the status is the error; an odd error body must not mask it
-        if not ok:
-            raise ApiException.from_response(http_resp=response_data, body=text, data=data)
-        # Constructed, not validated: the headers stay the transport's case-insensitive
-        # mapping, and a large ``data`` is not walked again.
-        return ApiResponse.model_construct(
-            status_code=status, data=data, headers=response_data.headers, raw_data=raw
-        )
-
-    def _deserialize_takes_bytes(self) -> bool:
-        """Whether ``deserialize`` is this class's own, which reads UTF-8 bytes directly
-        (saving a copy of a large body); an override or a patch is given text, as always."""
-        return type(self).deserialize is ApiCodec.deserialize and "deserialize" not in vars(self)
-
-    def deserialize(
-        self, response_text: Union[str, bytes], response_type: str, content_type: Optional[str]
-    ) -> Any:
-        """Parse ``response_text`` as ``response_type`` (a type string such as
-        ``"List[TokenUsageResponse]"``), by its ``content_type``: JSON, ``text/*`` (read as
-        the type: ``str``, ``int``, an enum, ...); any other raises ``ApiException``."""
-        json_body = content_type is None or is_json_content_type(content_type)
-        if json_body and uses_adapter(response_type):
-            return parse_models(response_text, response_type)
-        if isinstance(response_text, bytes):
-            response_text = response_text.decode("utf-8", "replace")
-        data: Any
-        if content_type is None:
-            try:
-                data = json.loads(response_text)
-            except ValueError:
-                data = response_text
-        elif json_body:
-            data = json.loads(response_text) if response_text else ""
-        elif is_text_content_type(content_type):
-            data = response_text
-        else:
-            raise ApiException(status=0, reason=f"Unsupported content type: {content_type}")
-        return deserialize_data(data, response_type)
-
-    def _deserialize_file(self, response: Any) -> Any:
-        """Save the body in ``Configuration.temp_folder_path`` (its own name if the server
-        gave one in ``Content-Disposition``); return the path."""
-        import re
-        import tempfile  # only file downloads need these
-
-        fd, path = tempfile.mkstemp(dir=self.configuration.temp_folder_path)
-        os.close(fd)
-        disposition = response.headers.get("Content-Disposition")
-        match = re.search(r"filename=['\"]?([^'\"\s]+)['\"]?", disposition or "")
-        name = os.path.basename(match.group(1)) if match else ""
-        if name not in ("", ".", ".."):
-            os.remove(path)
-            path = os.path.join(os.path.dirname(path), name)
-        with open(path, "wb") as handle:
-            handle.write(response.data)
-        return path
+def _quote(text: str) -> str:
+    """``urllib.parse.quote(text)``, without its per-byte Python loop for ASCII text."""
+    return text.translate(_QUOTE_ASCII) if text.isascii() else quote(text)
 
 
 def _pairs(params: Union[Mapping[str, Any], Sequence[tuple[str, Any]]]) -> Iterable[Any]:
     return params.items() if isinstance(params, Mapping) else params
-
-
-def _type_for(status: int, types: Mapping[str, Optional[str]]) -> Optional[str]:
-    key = str(status)
-    response_type = types.get(key)
-    in_range = 100 <= status <= 599
-    if not response_type and in_range:
-        response_type = types.get(key[0] + "XX")
-    if response_type is None and key not in types and not (in_range and key[0] + "XX" in types):
-        response_type = types.get("default")
-    return response_type
-
-
-def _with_response(exc: Exception, response: Any, raw: bytes) -> ResponseValidationError:
-    """``exc`` (a parse failure) as the ``ResponseValidationError`` of ``response``."""
-    detail = exc.detail if isinstance(exc, ResponseValidationError) else str(exc)
-    if isinstance(exc, json.JSONDecodeError):
-        detail = f"the body is not valid JSON ({exc.msg})"
-    if isinstance(exc, ResponseValidationError) and exc.status:
-        return exc
-    return invalid_body(
-        status=response.status,
-        reason=response.reason,
-        headers=response.headers,
-        body=raw,
-        detail=detail,
-    )

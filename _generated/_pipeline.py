@@ -25,8 +25,7 @@ import contextvars
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 from urllib.parse import urlsplit
 
 from _generated._http import origin_label, redacted_headers
@@ -37,10 +36,11 @@ from _generated.retry import RetryDecision, RetryPolicy
 __all__ = ["CALL_OPTIONS", "AttemptTimeout", "Attempts", "CallOptions", "check_headers"]
 
 _FORBIDDEN_HEADER_CHARS = ("\r", "\n", "\0")
+# Methods a retry cannot repeat the effect of (urllib3's default allowed_methods).
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
 
-@dataclass(frozen=True)
-class CallOptions:
+class CallOptions(NamedTuple):
     """What one call adds to the configuration: ``None`` means "the configured value"."""
 
     timeout: Any = None
@@ -56,8 +56,7 @@ CALL_OPTIONS: contextvars.ContextVar[Optional[CallOptions]] = contextvars.Contex
 )
 
 
-@dataclass(frozen=True)
-class AttemptTimeout:
+class AttemptTimeout(NamedTuple):
     """One attempt's bounds in seconds (``None``: unbounded); ``total`` caps the attempt."""
 
     connect: Optional[float]
@@ -157,7 +156,10 @@ class Attempts:
         retries = configuration.retries if options.retries is None else options.retries
         timeout = configuration.timeout if options.timeout is None else options.timeout
         deadline = configuration.deadline if options.deadline is None else options.deadline
-        attempts = cls(_policy(retries), timeout, deadline, method, url, clock)
+        policy = _policy(retries)
+        if method.upper() not in _IDEMPOTENT and policy.max_retries:
+            policy = policy.with_overrides(max_retries=0)  # a POST may not be sent twice
+        attempts = cls(policy, timeout, deadline, method, url, clock)
         if attempts._debug:
             logger.debug("%s %s headers %s", method, attempts._target, redacted_headers(headers))
         return attempts
@@ -275,12 +277,13 @@ class Attempts:
 
 _DEFAULT_OPTIONS = CallOptions()
 _POLICY_CACHE: dict[Any, RetryPolicy] = {}
+_CACHED_RETRIES = 16  # bounds the cache: larger counts are rare and built per call
 
 
 def _policy(setting: Any) -> RetryPolicy:
     """``RetryPolicy.from_setting(setting)``, cached for the immutable settings (``None``,
     an ``int``) that most calls use."""
-    if setting is None or (type(setting) is int):
+    if setting is None or (type(setting) is int and 0 <= setting <= _CACHED_RETRIES):
         policy = _POLICY_CACHE.get(setting)
         if policy is None:
             policy = _POLICY_CACHE.setdefault(setting, RetryPolicy.from_setting(setting))

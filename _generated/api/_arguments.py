@@ -13,8 +13,7 @@ import datetime
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import Any, NamedTuple, Optional, Union
 
 from pydantic import Field, StrictFloat, StrictInt, StrictStr, validate_call
 from pydantic import ValidationError as PydanticValidationError
@@ -33,8 +32,7 @@ _MEMBERS = {member.value: member for member in TokenUsageScope}
 _SCOPE_TEXT = " and/or ".join(repr(scope) for scope in SCOPES)
 
 
-@dataclass(frozen=True)
-class CheckedArguments:
+class CheckedArguments(NamedTuple):
     """A call's arguments, checked and normalized."""
 
     start_time: Optional[datetime.datetime]
@@ -86,7 +84,10 @@ def _error(
     try:
         _reference(method)(*args, **call)
     except PydanticValidationError as exc:
-        return ApiArgumentError.from_validation_error(exc)
+        if not any(err["loc"] and err["loc"][0] in _SECRET_ARGUMENTS for err in exc.errors()):
+            return ApiArgumentError.from_validation_error(exc)
+        secret = next(err["loc"][0] for err in exc.errors() if err["loc"])
+        bad = _Invalid(str(secret), "<redacted>", "a dict (its value is not shown)")
     return ApiArgumentError.for_argument(
         bad.name, bad.value, bad.expected, title=f"UsageApi.{method}"
     )

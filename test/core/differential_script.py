@@ -4,97 +4,41 @@ Run as ``python differential_script.py BASE_URL`` with ``PYTHONPATH`` pointing a
 package (the generated reference client or this SDK). Each observation is keyed
 ``<id>:<what>``; ``<id>`` is the row of docs/compatibility.md that explains a difference
 (``same-...`` ids are expected to be identical). BASE_URL is the recording server:
-``BASE_URL/s/<scenario>`` answers with that scenario's canned response.
+``BASE_URL/s/<scenario>`` answers with that scenario's canned response. The calls that
+need no server are in ``differential_offline.py``; the shared helpers in
+``differential_common.py``.
 """
 
 from __future__ import annotations
 
 import datetime
-import decimal
 import json
 import os
 import sys
 import traceback
-import uuid
 from collections.abc import Callable
 from typing import Any
 
-BASE = sys.argv[1]
-UTC = datetime.timezone.utc
-NOV1 = datetime.datetime(2026, 11, 1, tzinfo=UTC)
-NOV2 = datetime.datetime(2026, 11, 2, tzinfo=UTC)
-OBSERVED: dict[str, Any] = {}
+os.environ["DIFFERENTIAL_BASE"] = sys.argv[1]
 
-os.environ["HTTP_PROXY"] = "http://proxy.invalid:3128"
-os.environ["NO_PROXY"] = "127.0.0.1,10.0.0.0/8,example.org:8443"
-
-import pydantic  # noqa: E402
-
-import _generated  # noqa: E402
-from _generated import ApiClient, Configuration, UsageApi  # noqa: E402
-from _generated import rest as rest_module  # noqa: E402
-from _generated.models import (  # noqa: E402
-    HTTPValidationError,
-    LocationInner,
-    TokenUsageCount,
-    TokenUsageResponse,
-    TokenUsageScope,
-    ValidationError,
+import pydantic
+from differential_common import (
+    BASE,
+    NOV1,
+    NOV2,
+    OBSERVED,
+    _catch,
+    api,
+    client,
+    describe,
+    get,
+    observe,
+    rows,
 )
 
-USER_AGENT = ApiClient(Configuration(host="http://127.0.0.1:9")).user_agent
-
-
-def clean(value: Any) -> Any:
-    """``value`` made comparable: this package's and the generator's User-Agent hidden."""
-    text = value if isinstance(value, str) else json.dumps(value, default=repr, sort_keys=True)
-    return text.replace(USER_AGENT, "<user-agent>")
-
-
-def describe(exc: BaseException) -> dict[str, Any]:
-    out: dict[str, Any] = {"class": type(exc).__name__, "str": str(exc)}
-    for name in ("status", "reason", "body"):
-        if hasattr(exc, name):
-            out[name] = getattr(exc, name)
-    if getattr(exc, "data", None) is not None:
-        data = exc.data  # type: ignore[attr-defined]
-        out["data"] = data.to_dict() if hasattr(data, "to_dict") else repr(data)
-    if getattr(exc, "headers", None) is not None:
-        out["headers"] = dict(exc.headers)  # type: ignore[attr-defined]
-    return out
-
-
-def observe(key: str, action: Callable[[], Any]) -> None:
-    try:
-        OBSERVED[key] = clean(action())
-    except Exception as exc:  # the exception is the observation
-        OBSERVED[key] = clean({"raised": describe(exc)})
-
-
-def client(scenario: str, **settings: Any) -> ApiClient:
-    settings.setdefault("access_token", "diff-token")
-    return ApiClient(Configuration(host=f"{BASE}/s/{scenario}", **settings))
-
-
-def api(scenario: str, **settings: Any) -> UsageApi:
-    return UsageApi(client(scenario, **settings))
-
-
-def rows(result: Any) -> Any:
-    return [
-        {
-            "to_dict": r.to_dict(),
-            "to_json": r.to_json(),
-            "to_str": r.to_str(),
-            "type": type(r).__name__,
-        }
-        for r in result
-    ]
-
-
-def get(scenario: str, **kwargs: Any) -> Any:
-    return rows(api(scenario).get_token_usage_api_v2_usage_tokens_get(**kwargs))
-
+from _generated import ApiClient, Configuration, UsageApi
+from _generated import rest as rest_module
+from _generated.models import TokenUsageScope
 
 # -- calls over the wire ---------------------------------------------------------------------
 
@@ -138,13 +82,6 @@ observe(
         .status_code
     ),
 )
-
-
-def _catch(action: Callable[[], Any], pick: Callable[[Exception], Any]) -> Any:
-    try:
-        return {"returned": repr(action())}
-    except Exception as exc:
-        return pick(exc)
 
 
 def with_http_info() -> Any:
@@ -211,6 +148,37 @@ def response_types() -> Any:
 
 
 observe("same-response-types:data", response_types)
+
+
+def post(kind: str) -> Any:
+    c = client(f"same-post-{kind}")
+    arguments: dict[str, Any] = {
+        "json": {
+            "header_params": {"Content-Type": "application/json"},
+            "body": {"when": datetime.date(2026, 11, 1), "scope": TokenUsageScope.TASK, "n": [1]},
+        },
+        "form": {
+            "header_params": {"Content-Type": "application/x-www-form-urlencoded"},
+            "post_params": [("a", "1"), ("b", "x y")],
+        },
+        "multipart": {
+            "header_params": {"Content-Type": "multipart/form-data"},
+            "post_params": [("a", "1")],
+            "files": {"f": ("r.txt", b"hello")},
+        },
+    }[kind]
+    params = c.param_serialize("POST", "/things/{id}", path_params={"id": "a b"}, **arguments)
+    request = repr(params[1:])  # before the call: the generated rest may edit the headers
+    response = c.call_api(*params)
+    return {
+        "request": request,
+        "status": response.status,
+        "body": response.read().decode(),
+    }
+
+
+for kind in ("json", "form", "multipart"):
+    observe(f"same-post-{kind}:response", lambda kind=kind: post(kind))
 
 
 # -- hooks ----------------------------------------------------------------------------------
@@ -325,186 +293,8 @@ observe(
     lambda: _catch(lambda: get("same-arguments", group_by=["user"]), lambda e: type(e).__name__),
 )
 
-# -- ApiClient helpers ---------------------------------------------------------------------
 
-helper = ApiClient(Configuration(host="http://127.0.0.1:9"))
-observe(
-    "same-sanitize:values",
-    lambda: repr(
-        helper.sanitize_for_serialization(
-            [
-                pydantic.SecretStr("s3cret"),
-                datetime.datetime(2026, 11, 1, 12),
-                datetime.datetime(2026, 11, 1, 12, tzinfo=UTC),
-                datetime.date(2026, 11, 1),
-                decimal.Decimal("1.50"),
-                uuid.UUID(int=5),
-                TokenUsageScope.TASK,
-                (1, "a"),
-                {"k": [True, None]},
-                TokenUsageResponse(
-                    count=TokenUsageCount(
-                        inference=1,
-                        eval_prompt=2,
-                        eval_completion=3,
-                        user_input=1,
-                        prompt=2,
-                        completion=3,
-                    )
-                ),
-            ]
-        )
-    ),
-)
-observe(
-    "same-url-query:query",
-    lambda: [
-        helper.parameters_to_url_query(
-            [
-                ("p", "a/b c"),
-                ("l", ["x,y", "z"]),
-                ("m", ["1", "2"]),
-                ("b", True),
-                ("d", {"a": 1}),
-                ("n", 3),
-                ("e", TokenUsageScope.TASK.value),
-            ],
-            {"l": "csv", "m": "multi"},
-        ),
-        helper.parameters_to_tuples(
-            [("l", ["a", True]), ("m", ["b"]), ("b", False)], {"l": "pipes", "m": "multi"}
-        ),
-        helper.explode_query_object("o", {"a": 1, "b": [2, 3], "c": None}),
-    ],
-)
-observe(
-    "same-deserialize:values",
-    lambda: [
-        _catch(lambda t=text, k=kind, c=ctype: helper.deserialize(t, k, c), describe)
-        for text, kind, ctype in (
-            ("null", "datetime", "application/json"),
-            ('"2026-11-01T10:00:00Z"', "date", "application/json"),
-            ('"2026-11-01T10:00:00Z"', "datetime", "application/json"),
-            ("hello", "str", "text/plain"),
-            ("5", "int", "text/plain; charset=utf-8"),
-            ("0.1", "decimal", "application/json"),
-            ("task", "TokenUsageScope", "text/plain"),
-            ("nope", "TokenUsageScope", "text/plain"),
-            ("{}", "object", "application/xml"),
-            ('{"a": 1}', "Dict[str, int]", None),
-            ("not json", "str", None),
-            ('"x"', "date", "application/json"),
-        )
-    ],
-)
-observe(
-    "same-select-headers:values",
-    lambda: [
-        helper.select_header_accept(["text/plain", "application/json"]),
-        helper.select_header_accept([]),
-        helper.select_header_content_type(["application/xml"]),
-    ],
-)
-
-# -- Configuration --------------------------------------------------------------------------
-
-
-def configuration() -> Any:
-    mine = Configuration(host="http://127.0.0.1:9")
-    Configuration.set_default(mine)
-    same = Configuration.get_default() is mine and Configuration.get_default_copy() is mine
-    Configuration.set_default(None)
-    far = Configuration(host="http://example.com")
-    near = Configuration(host="http://10.1.2.3")
-    port = Configuration(host="https://example.org:8443")
-    return {
-        "default_is_the_object": same,
-        "proxy": far.proxy,
-        "no_proxy": far.no_proxy,
-        "managers": [
-            type(ApiClient(c).rest_client.pool_manager).__name__ for c in (far, near, port)
-        ],
-        "auth": Configuration(access_token="t").auth_settings(),
-        "basic": Configuration(username="u", password="p").get_basic_auth_token(),
-        "key": Configuration(
-            api_key={"k": "v"}, api_key_prefix={"k": "Bearer"}
-        ).get_api_key_with_prefix("k"),
-    }
-
-
-observe("same-configuration:values", configuration)
-observe("default-host:host", lambda: Configuration().host)
-OBSERVED["user-agent:value"] = USER_AGENT  # the one observation that shows it
-
-# -- models ---------------------------------------------------------------------------------
-
-
-def models() -> Any:
-    count = {
-        "inference": 1,
-        "eval_prompt": 2,
-        "eval_completion": 3,
-        "user_input": 1,
-        "prompt": 2,
-        "completion": 3,
-    }
-    built = TokenUsageResponse(count=TokenUsageCount(**count))
-    parsed = TokenUsageResponse.from_dict({"count": count})
-    nulls = TokenUsageResponse.from_json(
-        json.dumps({"rule_type": None, "task_id": "t", "count": count})
-    )
-    error = ValidationError.from_dict({"loc": ["query", 0], "msg": "m", "type": "t"})
-    http = HTTPValidationError.from_dict(
-        {"detail": [{"loc": ["query"], "msg": "m", "type": "t", "input": None}]}
-    )
-    loc = LocationInner.from_json("0")
-    return {
-        "built": [built.to_dict(), built.to_json(), built.to_str()],
-        "parsed": [parsed.to_dict(), parsed.to_json(), parsed.to_str()],  # type: ignore[union-attr]
-        "nulls": [nulls.to_dict(), nulls.to_str()],  # type: ignore[union-attr]
-        "error": [error.to_dict(), error.to_json(), error.to_str()],  # type: ignore[union-attr]
-        "http": [http.to_dict(), http.to_str()],  # type: ignore[union-attr]
-        "loc": [loc.to_dict(), loc.to_json(), loc.to_str(), sorted(LocationInner.model_fields)],
-        "loc_error": _catch(
-            lambda: LocationInner.from_json("[1]"), lambda e: str(e).split(". Details")[0]
-        ),
-        "loc_set": _catch(lambda: LocationInner(1.5), lambda e: "No match found" in str(e)),
-        "scope": [TokenUsageScope.from_json('"task"').value, TokenUsageScope("rule_type").name],
-        "none": TokenUsageResponse.from_dict(None),
-        "validate_error": _catch(
-            lambda: TokenUsageResponse.from_dict({"count": {"inference": "x"}}),
-            lambda e: type(e).__name__,
-        ),
-    }
-
-
-observe("same-models:values", models)
-observe("scope-str:str", lambda: str(TokenUsageScope.TASK))
-observe(
-    "exception-repr:repr",
-    lambda: _catch(lambda: get("same-401"), repr),
-)
-observe(
-    "same-exports:names",
-    lambda: sorted(
-        n
-        for n in (
-            "ApiClient",
-            "ApiException",
-            "ApiTypeError",
-            "ApiValueError",
-            "ApiKeyError",
-            "ApiAttributeError",
-            "Configuration",
-            "UsageApi",
-            "ApiResponse",
-            "OpenApiException",
-            "TokenUsageResponse",
-            "TokenUsageScope",
-        )
-        if hasattr(_generated, n)
-    ),
-)
+import differential_offline  # noqa: E402, F401  (its observations run on import)
 
 try:
     print(json.dumps(OBSERVED, sort_keys=True))

@@ -176,3 +176,18 @@ def test_an_unknown_keyword_names_the_public_method(engine: FakeUsageEngine, met
     assert f"UsageApi.{method}\n" in str(caught.value)
     assert "group_bye" in str(caught.value) and "_prepare" not in str(caught.value)
     assert engine.requests == []
+
+
+def test_an_invalid_request_auth_is_not_echoed_even_with_other_errors(
+    engine: FakeUsageEngine,
+) -> None:
+    secret = "Bearer do-not-print-me-5151"
+    with pytest.raises(ValueError) as caught:
+        _api(engine).get_token_usage_api_v2_usage_tokens_get(
+            _request_auth=secret,  # type: ignore[arg-type]
+            group_by=["user"],
+            bogus=1,  # type: ignore[call-arg]
+        )
+    assert "do-not-print-me-5151" not in str(caught.value)
+    assert "do-not-print-me-5151" not in repr(caught.value)
+    assert engine.requests == []
