@@ -334,41 +334,80 @@ def test_failures_under_concurrency_poison_nothing(fake_engine: FakeUsageEngine)
 
 
 def test_the_token_appears_in_no_log_repr_or_error(
-    fake_engine: FakeUsageEngine, caplog: pytest.LogCaptureFixture
+    fake_engine: FakeUsageEngine,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
-    caplog.set_level(logging.DEBUG)
+    from _generated.exceptions import (
+        ApiTimeoutError,
+        OpenApiException,
+        ResponseValidationError,
+        TooManyRequestsException,
+        UnprocessableEntityException,
+    )
+
+    caplog.set_level(logging.DEBUG)  # the root logger: aiohttp's and asyncio's records too
     token = fake_engine.token
-    fake_engine.inject(Fault.status(503))
-    fake_engine.inject(Fault.reset())
+    log_file = tmp_path / "sdk.log"
+    config = fake_engine.configuration(
+        retries=RetryPolicy(max_retries=2, sleep=lambda seconds: None), debug=True
+    )
+    config.logger_file = str(log_file)
     texts: list[str] = []
+    failures: list[str] = []
 
     async def scenario() -> None:
-        config = fake_engine.configuration(
-            retries=RetryPolicy(max_retries=2, sleep=lambda s: None), debug=True
-        )
         async with aio.ApiClient(config) as client:
             api = aio.UsageApi(client)
             texts.extend([repr(client), repr(api), repr(client.rest_client), repr(config)])
-            await fetch(api)
-            fake_engine.inject(Fault.status(500), times=3)
-            with pytest.raises(ServiceException) as info:
-                await fetch(api, _retries=0)
-            texts.extend([str(info.value), repr(info.value)])
-            with pytest.raises(UnauthorizedException) as denied:
-                await fetch(
-                    api,
-                    _request_auth={
-                        "in": "header",
-                        "key": "Authorization",
-                        "value": "Bearer " + token[::-1],
-                    },
-                )
-            texts.extend([str(denied.value), repr(denied.value)])
 
-    asyncio.run(scenario())
+            async def expect(error: type[OpenApiException], **kwargs: Any) -> None:
+                with pytest.raises(error) as info:
+                    await fetch(api, **kwargs)
+                failures.append(type(info.value).__name__)
+                texts.extend([str(info.value), repr(info.value), str(info.value.__cause__)])
+
+            rows = await fetch(api)
+            info = await api.get_token_usage_api_v2_usage_tokens_get_with_http_info(
+                start_time=START, end_time=END
+            )
+            texts.extend([repr(rows), repr(info), repr(dict(info.headers or {}))])
+            fake_engine.inject(Fault.status(503))
+            fake_engine.inject(Fault.reset())
+            await fetch(api)
+            fake_engine.inject(Fault.status(401))
+            await expect(UnauthorizedException)
+            fake_engine.inject(Fault.status(500), times=3)
+            await expect(ServiceException)
+            fake_engine.inject(Fault.status(429, headers={"Retry-After": "600"}))
+            await expect(TooManyRequestsException)
+            body = '{"detail": [{"loc": [], "msg": "m", "type": "t"}]}'
+            fake_engine.inject(Fault.status(422, body=body))
+            await expect(UnprocessableEntityException)
+            fake_engine.inject(Fault.body('[{"count": '))
+            await expect(ResponseValidationError)
+            fake_engine.inject(Fault.reset(), times=3)
+            await expect(ApiConnectionError)
+            fake_engine.inject(Fault.hang())
+            await expect(ApiTimeoutError, _deadline=0.3, _request_timeout=5)
+            await expect(ApiValueError, _headers={"X-Bad": f"{token}\r\nX-Injected: 1"})
+            wrong = {"in": "header", "key": "Authorization", "value": "Bearer " + token[::-1]}
+            fake_engine.inject(Fault.status(401))
+            await expect(UnauthorizedException, _request_auth=wrong)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        config.logger_file = None
+        config.debug = False
+    out, err = capfd.readouterr()
     logged = [record.getMessage() for record in caplog.records]
+    assert len(failures) == 9
     assert any("attempt 1/3 -> HTTP 503" in message for message in logged), "debug was on"
-    for text in texts + logged + [caplog.text]:
+    assert "attempt 1/3" in err and "attempt 1/3" in log_file.read_text()
+    assert any("'Authorization': '***'" in message for message in logged)
+    for text in [*texts, *logged, out, err, log_file.read_text()]:
         assert token not in text
         assert token[::-1] not in text
 
