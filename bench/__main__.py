@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
-from bench import figures
+from bench import aio_figures, figures
 from bench.figures import Figure
 from bench.report_figures import report_figures
 from bench.server import BenchServer
@@ -25,7 +25,17 @@ from bench.server import BenchServer
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 START_MARK = "<!-- bench:start -->"
 END_MARK = "<!-- bench:end -->"
-NAMES = ("large", "small", "import", "cold", "memory", "concurrency", "reports")
+NAMES = (
+    "large",
+    "small",
+    "import",
+    "cold",
+    "memory",
+    "concurrency",
+    "async",
+    "async-report",
+    "reports",
+)
 
 
 def machine() -> list[tuple[str, str]]:
@@ -119,6 +129,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         run("small", lambda: figures.small_response(server.url))
         run("import", figures.import_time)
         run("cold", lambda: figures.cold_call(server.url))
+        run("async", lambda: aio_figures.small_response(server.url))
         if "reports" in only:
             print("measuring reports ...", file=sys.stderr, flush=True)
             rows.extend(report_figures(server.url))
@@ -133,6 +144,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"concurrency figure unavailable: {exc}", file=sys.stderr)
         else:
             rows.append(figure)
+
+    run("async-report", aio_figures.report_concurrency)
 
     print()
     print(text_table(rows))

@@ -45,6 +45,7 @@ from _generated.reports.columns import (
 )
 from _generated.reports.errors import ReportError, describe_error
 from _generated.reports.fetch import UsageStream, fetch_usage, stream_usage
+from _generated.reports.fetch_async import fetch_usage_async, resume_usage_async
 from _generated.reports.periods import (
     WHEN_FORMS,
     Window,
@@ -97,9 +98,11 @@ __all__ = [
     "default_cache_dir",
     "describe_error",
     "fetch_usage",
+    "fetch_usage_async",
     "local_midnight",
     "parse_when",
     "resolve_zone",
+    "resume_usage_async",
     "split_windows",
     "stream_usage",
     "to_utc",

@@ -304,9 +304,9 @@ class UsageReport:
         record = Fetched()
         for _ in iter_results(plan, todo, self.group_by, self._table, progress, into=record):
             pass  # the record collects every window's outcome
-        return self.merged(todo, record, plan)
+        return self.merge_fetched(plan, todo, record)
 
-    def merged(self, todo: list[Window], record: Fetched, plan: FetchPlan) -> UsageReport:
+    def merge_fetched(self, plan: FetchPlan, todo: list[Window], record: Fetched) -> UsageReport:
         """A new report: this one plus the windows ``record`` holds for ``todo`` (indices
         into it); raises :class:`PartialReportError` if some of ``todo`` are still missing.
 
