@@ -1,11 +1,12 @@
 """Fetching report windows: one request per window, on a bounded pool of daemon threads.
 
-Each window is one call of the client's ``UsageApi`` (so it passes the client's pipeline:
-``call_api``, retries, timeouts, ``response_deserialize`` and the error tree). A plain
-``UsageApi`` is called through ``get_token_usage_api_v2_usage_tokens_get_without_preload_content``
-and its body validated straight into columns (``parse``); a ``UsageApi`` subclass that
+Each window is one request through the client's pipeline, the generated client's steps:
+``UsageApi._get_token_usage_api_v2_usage_tokens_get_serialize`` -> ``ApiClient.call_api``
+(retries, timeouts, the deadline; the body read inside each attempt) ->
+``ApiClient.response_deserialize`` (the error tree), which hands a 2xx body back unparsed;
+the body is then validated straight into columns (``parse``). A ``UsageApi`` subclass that
 overrides ``get_token_usage_api_v2_usage_tokens_get``, or a look-alike, is called through
-that method, so its override is honoured.
+that method instead, so its override is honoured.
 
 The pool's threads are daemon threads and the caller never waits for a request it no
 longer needs: Ctrl-C (or an error in a progress callback) returns at once, requests in
@@ -35,7 +36,6 @@ from _generated.reports.cache import UsageCache
 from _generated.reports.parse import parse_window
 from _generated.reports.periods import UTC, Window
 from _generated.reports.store import GroupTable, WindowColumns, columns_of
-from _generated.rest import RESTResponse
 
 __all__ = [
     "FetchPlan",
@@ -109,15 +109,19 @@ def fetch_window(
             [row.count.eval_prompt for row in rows],
             [row.count.eval_completion for row in rows],
         )
-    raw = api.get_token_usage_api_v2_usage_tokens_get_without_preload_content(**arguments)
-    response = RESTResponse(raw)
-    try:
-        body = api.api_client.response_deserialize(response, _RAW_TYPES).data
-    except BaseException:
-        raw.close()  # never pool a half-read connection
-        raise
-    finally:
-        raw.release_conn()
+    # The generated client's own steps, with the body read inside each attempt (so a body
+    # cut off mid-way is retried, and the deadline bounds it) and handed back unparsed.
+    request = api._get_token_usage_api_v2_usage_tokens_get_serialize(
+        start_time=arguments["start_time"],
+        end_time=arguments["end_time"],
+        group_by=arguments["group_by"],
+        _request_auth=None,
+        _content_type=None,
+        _headers=None,
+        _host_index=0,
+    )
+    response = api.api_client.call_api(*request, _preload_content=True)
+    body = api.api_client.response_deserialize(response, _RAW_TYPES).data
     with parsing if parsing is not None else contextlib.nullcontext():
         return parse_window(
             bytes(body),

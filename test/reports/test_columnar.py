@@ -215,13 +215,12 @@ def test_a_bad_body_is_a_response_validation_error_like_the_models_give(
     assert by_report.value.body
 
 
-def test_every_window_passes_response_deserialize(fake_engine: FakeUsageEngine) -> None:
-    original = ApiClient.response_deserialize
+@pytest.mark.parametrize("hook", ["call_api", "response_deserialize"])
+def test_every_window_passes_the_client_hooks(fake_engine: FakeUsageEngine, hook: str) -> None:
+    original = getattr(ApiClient, hook)
     with (
         fake_engine.api_client() as client,
-        mock.patch.object(
-            ApiClient, "response_deserialize", autospec=True, side_effect=original
-        ) as seen,
+        mock.patch.object(ApiClient, hook, autospec=True, side_effect=original) as seen,
     ):
         report = fetch_usage(client, "2026-11-01", "2026-11-06", interval="day")
     assert seen.call_count == len(report.windows) == 5
@@ -290,3 +289,12 @@ def test_the_table_escapes_control_characters_and_aligns_wide_names() -> None:
     assert max(display_width(line) for line in lines) <= 80
     # The totals column ends at the same terminal column on every row, wide names or not.
     assert len({display_width(line) for line in body}) == 1
+
+
+def test_a_body_cut_off_mid_way_is_retried(fake_engine: FakeUsageEngine) -> None:
+    fake_engine.inject(Fault.truncate())
+    with fake_engine.api_client() as client:
+        report = fetch_usage(client, "2026-11-01", "2026-11-02", ["task"])
+        fake_engine.clear()
+        again = fetch_usage(client, "2026-11-01", "2026-11-02", ["task"])
+    assert report.complete and report.rows == again.rows and len(report) > 0
