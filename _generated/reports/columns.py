@@ -16,8 +16,10 @@ __all__ = [
     "COLUMNS",
     "COUNT_FIELDS",
     "GROUPS",
+    "GROUP_LABELS",
     "INTERVALS",
     "MEASURES",
+    "MEASURE_LABELS",
     "GroupName",
     "Interval",
     "Measure",
@@ -44,6 +46,15 @@ COUNT_FIELDS: tuple[str, ...] = ("inference", "eval_prompt", "eval_completion")
 MEASURES: tuple[str, ...] = (*COUNT_FIELDS, "total")
 #: Columns of CSV, NDJSON and ``to_records()``, in order.
 COLUMNS: tuple[str, ...] = ("window_start", "window_end", "rule_type", "task_id", *MEASURES)
+#: How the table and the HTML page name each group (a value of :data:`GROUPS`).
+GROUP_LABELS: dict[str, str] = {"rule_type": "rule type", "task": "task"}
+#: How the table and the HTML page name each measure, and what it counts.
+MEASURE_LABELS: dict[str, tuple[str, str]] = {
+    "inference": ("Inference", "tokens of the guarded model calls"),
+    "eval_prompt": ("Eval prompt", "prompt tokens of rule evaluations"),
+    "eval_completion": ("Eval completion", "completion tokens of rule evaluations"),
+    "total": ("Total", "all tokens"),
+}
 
 
 def check_interval(interval: Optional[str]) -> Optional[Interval]:

@@ -11,18 +11,14 @@ import textwrap
 import unicodedata
 from functools import lru_cache
 
+from _generated.reports.columns import GROUP_LABELS, MEASURE_LABELS, MEASURES
 from _generated.reports.labels import fmt_moment, window_cell
 from _generated.reports.view import ReportView
 
 __all__ = ["display_width", "render_table", "visible"]
 
-# (measure, first header line, second header line)
-_NUMBER_COLUMNS = (
-    ("inference", "", "inference"),
-    ("eval_prompt", "eval", "prompt"),
-    ("eval_completion", "eval", "completion"),
-    ("total", "", "total"),
-)
+# (measure, first header line, second header line): "Eval prompt" as "eval" over "prompt".
+_NUMBER_COLUMNS = tuple((m, *(["", *MEASURE_LABELS[m][0].lower().split()])[-2:]) for m in MEASURES)
 # When the line is too wide, text columns give up width in this order, down to these floors:
 # task ids first (a uuid prefix still identifies), then rule types, then anything.
 _SHRINK_STAGES = (("task", 11), ("rule type", 12), ("task", 6), ("rule type", 6), ("window", 6))
@@ -91,9 +87,9 @@ def render_table(report: ReportView, width: int) -> str:
     if by_window:
         text_headers.append("window")
     if by_rule:
-        text_headers.append("rule type")
+        text_headers.append(GROUP_LABELS["rule_type"])
     if by_task:
-        text_headers.append("task")
+        text_headers.append(GROUP_LABELS["task"])
 
     keys = report.groups.keys
     body: list[tuple[list[str], list[str]]] = []

@@ -6,6 +6,8 @@ import html
 import re
 from typing import Optional
 
+from _generated.reports.columns import COUNT_FIELDS, GROUP_LABELS, MEASURE_LABELS
+
 __all__ = [
     "GROUP_LABELS",
     "KINDS",
@@ -22,12 +24,8 @@ __all__ = [
 
 #: Longer names are cut to this many characters (with "…") on the page.
 NAME_LIMIT = 120
-KINDS = (
-    ("inference", "Inference", "tokens of the guarded model calls"),
-    ("eval_prompt", "Eval prompt", "prompt tokens of rule evaluations"),
-    ("eval_completion", "Eval completion", "completion tokens of rule evaluations"),
-)
-GROUP_LABELS = {"rule_type": "rule type", "task": "task"}
+#: The kinds of tokens on the page: (measure, label, what it counts).
+KINDS = tuple((m, *MEASURE_LABELS[m]) for m in COUNT_FIELDS)
 NONE_LABEL = "(none)"
 OTHERS_LABEL = "others"
 # Control characters would be invisible or break hover text: show them as U+FFFD.
