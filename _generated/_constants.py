@@ -11,6 +11,8 @@ import os
 from typing import Final
 
 __all__ = [
+    "CACHE_DIR_ENV",
+    "CACHE_SETTLE",
     "DEFAULT_BACKOFF_INITIAL",
     "DEFAULT_BACKOFF_JITTER",
     "DEFAULT_BACKOFF_MAX",
@@ -21,9 +23,11 @@ __all__ = [
     "DEFAULT_POOL_MAXSIZE",
     "DEFAULT_READ_TIMEOUT",
     "DEFAULT_REDIRECTS",
+    "DEFAULT_REPORT_WORKERS",
     "ERROR_BODY_EXCERPT",
     "GC_PAUSE_MIN_BODY",
     "LOGGER_NAME",
+    "MAX_REPORT_WINDOWS",
     "RETRY_STATUSES",
     "USER_AGENT",
 ]
@@ -61,3 +65,13 @@ GC_PAUSE_MIN_BODY: Final = 64 * 1024
 LOGGER_NAME: Final = "_generated"
 #: User-Agent sent unless overridden.
 USER_AGENT: Final = f"genai-engine-usage-client/{__version__}/python"
+
+# -- reports ----------------------------------------------------------------------------
+#: Concurrent requests of a report when ``workers`` is not given.
+DEFAULT_REPORT_WORKERS: Final = 4
+#: A report is refused beyond this many windows (one request each): pick a larger interval.
+MAX_REPORT_WINDOWS: Final = 10_000
+#: Seconds after a window's end before it counts as closed (cacheable): late rows settle.
+CACHE_SETTLE: Final = 3600.0
+#: Environment variable naming the report cache's directory.
+CACHE_DIR_ENV: Final = "GENAI_USAGE_CACHE_DIR"

@@ -1,0 +1,104 @@
+"""Token-usage reports: many time windows fetched concurrently, then totalled and exported.
+
+::
+
+    from _generated.reports import fetch_usage
+
+    report = fetch_usage(api, "2026-11-01", "2026-12-01", interval="day", tz="Europe/Berlin")
+    report.totals().overall.total        # all tokens in November (Berlin time)
+    report.to_csv("november.csv")
+
+:func:`fetch_usage` splits ``[start, end)`` into windows aligned in a time zone (local
+midnight, the hour, Monday, the 1st of the month; a DST day lasts 23 or 25 hours), asks
+the endpoint once per window over the client's shared connection pool, and returns a
+:class:`UsageReport` whose rows keep window order. A window that still fails after the
+client's retries raises :class:`PartialReportError`, which carries everything that was
+fetched; ``resume()`` fetches only the windows still missing. :func:`stream_usage` gives
+the same rows window by window for exports that need not hold the whole report, and a
+:class:`UsageCache` keeps closed windows so they are never fetched twice.
+
+The package's modules: ``columns`` (groups, intervals, measures, columns), ``periods``
+(zones, user-given times, windows), ``labels`` (how times are written), ``rows`` (the
+values handed out), ``store`` (the columnar core), ``parse`` (bodies into columns),
+``cache``, ``fetching`` (the pool of requests), ``report`` (``UsageReport``), ``fetch``
+(the entry points), ``exports``, ``table`` and ``html``.
+"""
+
+from __future__ import annotations
+
+from typing import Union
+from zoneinfo import ZoneInfo
+
+from _generated._constants import DEFAULT_REPORT_WORKERS as DEFAULT_WORKERS
+from _generated._constants import MAX_REPORT_WINDOWS as MAX_WINDOWS
+from _generated.exceptions import ApiArgumentError
+from _generated.reports.cache import CacheInfo, UsageCache, UsageCacheWarning, default_cache_dir
+from _generated.reports.columns import (
+    COLUMNS,
+    GROUPS,
+    INTERVALS,
+    MEASURES,
+    GroupName,
+    Interval,
+    Measure,
+)
+from _generated.reports.errors import PartialReportError, describe_error
+from _generated.reports.fetch import UsageStream, fetch_usage, stream_usage
+from _generated.reports.periods import (
+    WHEN_FORMS,
+    Window,
+    local_midnight,
+    parse_when,
+    resolve_zone,
+    split_windows,
+    to_utc,
+)
+from _generated.reports.report import UsageReport
+from _generated.reports.rows import Counts, GroupKey, Pivot, Totals, UsageRow
+
+# Private names the CLI imported before the public helpers existed; kept until it switches.
+_to_utc = to_utc
+_local_midnight = local_midnight
+
+
+def _zone(tz: Union[str, ZoneInfo]) -> ZoneInfo:
+    """``resolve_zone`` for a name, typed as the ``ZoneInfo`` the CLI expects."""
+    zone = resolve_zone(tz)
+    if not isinstance(zone, ZoneInfo):
+        raise ApiArgumentError.for_argument("tz", tz, "an IANA time zone name")
+    return zone
+
+
+__all__ = [
+    "COLUMNS",
+    "DEFAULT_WORKERS",
+    "GROUPS",
+    "INTERVALS",
+    "MAX_WINDOWS",
+    "MEASURES",
+    "WHEN_FORMS",
+    "CacheInfo",
+    "Counts",
+    "GroupKey",
+    "GroupName",
+    "Interval",
+    "Measure",
+    "PartialReportError",
+    "Pivot",
+    "Totals",
+    "UsageCache",
+    "UsageCacheWarning",
+    "UsageReport",
+    "UsageRow",
+    "UsageStream",
+    "Window",
+    "default_cache_dir",
+    "describe_error",
+    "fetch_usage",
+    "local_midnight",
+    "parse_when",
+    "resolve_zone",
+    "split_windows",
+    "stream_usage",
+    "to_utc",
+]

@@ -1,0 +1,108 @@
+"""A report window's body validated straight into columns, without a model per row.
+
+The body is validated by one cached pydantic ``TypeAdapter`` over a lean row shape (the
+current counts, the two group fields): the same rules as ``TokenUsageResponse`` for what a
+report uses (strict ints and strings, unknown fields ignored, the deprecated counts not
+needed), and the same :class:`~_generated.exceptions.ResponseValidationError` for a body
+that does not match. No I/O here: the sync fetcher, the cache and an async fetcher share it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Optional
+
+import pydantic
+from pydantic import StrictInt, StrictStr, TypeAdapter
+from typing_extensions import NotRequired, TypedDict
+
+from _generated.exceptions import ResponseValidationError
+from _generated.reports.periods import Window
+from _generated.reports.store import GroupTable, WindowColumns, sorted_columns
+
+__all__ = ["parse_window"]
+
+_TYPE_NAME = "List[TokenUsageResponse]"
+_MAX_ERRORS_SHOWN = 3
+
+
+class _LeanCount(TypedDict):
+    inference: StrictInt
+    eval_prompt: StrictInt
+    eval_completion: StrictInt
+
+
+class _LeanRow(TypedDict):
+    rule_type: NotRequired[Optional[StrictStr]]
+    task_id: NotRequired[Optional[StrictStr]]
+    count: _LeanCount
+
+
+@functools.lru_cache(maxsize=1)
+def _adapter() -> TypeAdapter[list[_LeanRow]]:
+    return TypeAdapter(list[_LeanRow])
+
+
+def _is_json(content_type: Optional[str]) -> bool:
+    if not content_type:
+        return True  # an unlabelled body is tried as JSON
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def parse_window(
+    body: bytes,
+    window: Window,
+    table: GroupTable,
+    *,
+    status: int = 200,
+    reason: Optional[str] = None,
+    headers: Optional[Mapping[str, str]] = None,
+) -> WindowColumns:
+    """The rows of one window's 2xx body as columns, group keys interned in ``table``.
+
+    Raises ``ResponseValidationError`` (with the response's status, headers and a body
+    excerpt) when the body is not the documented JSON list.
+    """
+
+    def invalid(detail: str) -> ResponseValidationError:
+        return ResponseValidationError(
+            status=status, reason=reason, headers=headers, body=body, detail=detail
+        )
+
+    content_type = headers.get("Content-Type") if headers else None
+    if not _is_json(content_type):
+        raise invalid(f"expected a JSON body (application/json), got content type {content_type!r}")
+    try:
+        items = _adapter().validate_json(body)
+    except pydantic.ValidationError as exc:
+        raise invalid(_describe(exc)) from exc
+    keys = [(item.get("rule_type"), item.get("task_id")) for item in items]
+    counts = [item["count"] for item in items]
+    try:
+        return sorted_columns(
+            window,
+            table,
+            keys,
+            [count["inference"] for count in counts],
+            [count["eval_prompt"] for count in counts],
+            [count["eval_completion"] for count in counts],
+        )
+    except OverflowError as exc:
+        raise invalid(f"a count does not fit in 64 bits: {exc}") from exc
+
+
+def _describe(exc: pydantic.ValidationError) -> str:
+    errors = exc.errors(include_input=False, include_url=False)
+    if errors and errors[0]["type"] == "json_invalid":
+        return f"the body is not valid JSON ({errors[0]['msg']})"
+    shown = "; ".join(
+        f"{'.'.join(str(part) for part in err['loc']) or '(root)'}: {err['msg']}"
+        for err in errors[:_MAX_ERRORS_SHOWN]
+    )
+    more = len(errors) - _MAX_ERRORS_SHOWN
+    suffix = f"; and {more} more" if more > 0 else ""
+    return f"the body does not match {_TYPE_NAME}: {shown}{suffix}"

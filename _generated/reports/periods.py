@@ -1,0 +1,235 @@
+"""Time for reports: zones, instants read from user input, and windows aligned in a zone.
+
+Every instant is handled in UTC inside: Python compares and subtracts two datetimes that
+share a ``ZoneInfo`` by wall-clock time, which is wrong across a DST change. Only the
+windows handed out are converted back to the report's zone.
+
+The public helpers (:func:`resolve_zone`, :func:`to_utc`, :func:`local_midnight`,
+:func:`parse_when`, :func:`split_windows`) are what ``fetch_usage`` and the CLI share.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import NamedTuple, Optional, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from _generated._constants import MAX_REPORT_WINDOWS
+from _generated.exceptions import ApiArgumentError
+from _generated.reports.columns import check_interval
+
+__all__ = [
+    "WHEN_FORMS",
+    "DateLike",
+    "Window",
+    "ZoneLike",
+    "local_midnight",
+    "parse_when",
+    "resolve_zone",
+    "split_windows",
+    "to_utc",
+    "zone_name",
+]
+
+UTC = timezone.utc
+_HOUR = timedelta(hours=1)
+
+#: What ``start``/``end`` accept: a datetime (naive: read in the report's zone), a date
+#: (its midnight in that zone) or an ISO 8601 string.
+DateLike = Union[datetime, date, str]
+#: What ``tz`` accepts: an IANA name or any ``tzinfo`` (``ZoneInfo``, ``timezone.utc``, ...).
+ZoneLike = Union[str, tzinfo]
+
+#: The forms :func:`parse_when` reads, as a phrase for error and help texts.
+WHEN_FORMS = (
+    "an ISO date or datetime (2026-11-01, 2026-11-01T08:00, 2026-11-01T08:00+01:00), "
+    "today, yesterday, tomorrow, now, or an age such as 7d, 24h, 2w, 30m"
+)
+_RELATIVE = re.compile(r"(\d+)\s*([wdhm])")
+_RELATIVE_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+_NAMED_DAYS = {"today": 0, "yesterday": -1, "tomorrow": 1}
+_ZONE_EXPECTED = "an IANA time zone name such as 'UTC' or 'Europe/Berlin', or a tzinfo"
+
+
+class Window(NamedTuple):
+    """One time window of a report: ``[start, end)``, aware datetimes in the report's zone."""
+
+    start: datetime
+    end: datetime
+
+
+def resolve_zone(tz: ZoneLike) -> tzinfo:
+    """The ``tzinfo`` for ``tz``: an IANA name (``"Europe/Berlin"``) or a ``tzinfo`` as is.
+
+    Raises ``ApiArgumentError`` naming ``tz`` for an unknown name or another type.
+    """
+    if isinstance(tz, tzinfo):
+        return tz
+    if not isinstance(tz, str) or not tz.strip():
+        raise ApiArgumentError.for_argument("tz", tz, _ZONE_EXPECTED)
+    try:
+        return ZoneInfo(tz.strip())
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ApiArgumentError.for_argument("tz", tz, _ZONE_EXPECTED) from exc
+
+
+def zone_name(zone: tzinfo) -> str:
+    """A zone's name for reports: the IANA key of a ``ZoneInfo``, ``"UTC"`` for UTC."""
+    key = getattr(zone, "key", None) or getattr(zone, "zone", None)  # ZoneInfo, pytz
+    return key if isinstance(key, str) else str(zone)
+
+
+def _in_zone(naive: datetime, zone: tzinfo) -> datetime:
+    """``naive`` as a wall-clock time of ``zone`` (pytz zones need their ``localize``)."""
+    localize = getattr(zone, "localize", None)
+    if callable(localize):
+        localized: datetime = localize(naive)
+        return localized
+    return naive.replace(tzinfo=zone)
+
+
+def to_utc(value: DateLike, zone: tzinfo, argument: str) -> datetime:
+    """An aware UTC datetime for ``value``; naive datetimes and dates are read in ``zone``.
+
+    ``value``: an aware or naive datetime, a date (its midnight), or an ISO 8601 string.
+    Raises ``ApiArgumentError`` naming ``argument`` for anything else.
+    """
+    parsed: datetime
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        from dateutil.parser import isoparse  # dateutil only when a string is given
+
+        try:
+            parsed = isoparse(value.strip())
+        except (ValueError, OverflowError) as exc:
+            raise ApiArgumentError.for_argument(
+                argument,
+                value,
+                "an ISO 8601 date or datetime such as '2026-11-01' or '2026-11-01T08:00:00+01:00'",
+            ) from exc
+    else:
+        raise ApiArgumentError.for_argument(
+            argument, value, "a datetime, a date or an ISO 8601 string"
+        )
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        parsed = _in_zone(parsed.replace(tzinfo=None), zone)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:
+        raise ApiArgumentError.for_argument(
+            argument, value, "a time between years 1 and 9999"
+        ) from exc
+
+
+def local_midnight(day: date, zone: tzinfo) -> datetime:
+    """The first instant (UTC) of ``day`` in ``zone`` (01:00 where midnight is skipped)."""
+    # fold=0 in a gap gives the pre-transition offset, i.e. the day's first real instant.
+    return _in_zone(datetime(day.year, day.month, day.day), zone).astimezone(UTC)
+
+
+def parse_when(text: str, zone: tzinfo, now: datetime, argument: str = "--since") -> datetime:
+    """Resolve a ``--since``/``--until``-style value to an aware datetime in ``zone``.
+
+    ``today``/``yesterday``/``tomorrow`` are local midnights, ``now`` is ``now``; ``7d``,
+    ``24h``, ``2w``, ``30m`` are that long before ``now``; anything else is an ISO 8601 date
+    (midnight) or datetime, naive ones read in ``zone``. ``now`` must be aware (inject it:
+    tests never depend on the clock). Raises ``ApiArgumentError`` naming ``argument``, whose
+    message lists :data:`WHEN_FORMS`.
+    """
+    if not isinstance(text, str):
+        raise ApiArgumentError.for_argument(argument, text, WHEN_FORMS)
+    word = text.strip().lower()
+    if word in _NAMED_DAYS:
+        today = now.astimezone(zone).date()
+        return local_midnight(today + timedelta(days=_NAMED_DAYS[word]), zone).astimezone(zone)
+    if word == "now":
+        return now.astimezone(zone)
+    relative = _RELATIVE.fullmatch(word)
+    try:
+        if relative:
+            amount = timedelta(**{_RELATIVE_UNITS[relative.group(2)]: int(relative.group(1))})
+            return (now - amount).astimezone(zone)
+        return to_utc(text, zone, argument).astimezone(zone)
+    except (ApiArgumentError, OverflowError) as exc:
+        raise ApiArgumentError.for_argument(argument, text, WHEN_FORMS) from exc
+
+
+def split_windows(
+    start: DateLike,
+    end: DateLike,
+    interval: Optional[str] = None,
+    tz: ZoneLike = "UTC",
+) -> list[Window]:
+    """The windows ``fetch_usage`` would request, with the same argument rules."""
+    zone = resolve_zone(tz)
+    start_utc, end_utc = check_range(start, end, zone)
+    return split(start_utc, end_utc, check_interval(interval), zone)
+
+
+def check_range(start: DateLike, end: DateLike, zone: tzinfo) -> tuple[datetime, datetime]:
+    """``start`` and ``end`` in UTC, or ``ApiArgumentError`` unless ``start < end``."""
+    start_utc = to_utc(start, zone, "start")
+    end_utc = to_utc(end, zone, "end")
+    if end_utc <= start_utc:
+        raise ApiArgumentError.for_argument(
+            "end", end, f"a time after start ({start_utc.astimezone(zone).isoformat()})"
+        )
+    return start_utc, end_utc
+
+
+def split(start: datetime, end: datetime, interval: Optional[str], zone: tzinfo) -> list[Window]:
+    """Windows of ``[start, end)`` (UTC) aligned to ``interval`` in ``zone``, clipped."""
+    if interval is None:
+        return [Window(start.astimezone(zone), end.astimezone(zone))]
+    windows: list[Window] = []
+    boundary = _floor(start, interval, zone)
+    while boundary < end:
+        following = _step(boundary, interval, zone)
+        windows.append(
+            Window(max(boundary, start).astimezone(zone), min(following, end).astimezone(zone))
+        )
+        if len(windows) > MAX_REPORT_WINDOWS:
+            raise ApiArgumentError.for_argument(
+                "interval",
+                interval,
+                f"an interval giving at most {MAX_REPORT_WINDOWS} windows for this range",
+            )
+        boundary = following
+    return windows
+
+
+def _floor(instant: datetime, interval: str, zone: tzinfo) -> datetime:
+    """The start (UTC) of the ``interval`` in ``zone`` that contains ``instant``."""
+    local = instant.astimezone(zone)
+    if interval == "hour":
+        return local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
+    day = local.date()
+    if interval == "week":
+        day -= timedelta(days=day.weekday())
+    elif interval == "month":
+        day = day.replace(day=1)
+    return local_midnight(day, zone)
+
+
+def _step(boundary: datetime, interval: str, zone: tzinfo) -> datetime:
+    """The next ``interval`` boundary (UTC) after ``boundary``."""
+    if interval == "hour":
+        following = _floor(boundary + _HOUR, "hour", zone)
+        return following if following > boundary else boundary + _HOUR
+    day = boundary.astimezone(zone).date()
+    if interval == "day":
+        day += timedelta(days=1)
+    elif interval == "week":
+        day += timedelta(days=7)
+    else:
+        day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return local_midnight(day, zone)
+
+
+def utc_bounds(window: Window) -> tuple[datetime, datetime]:
+    """A window's bounds in UTC (the key to compare windows by)."""
+    return (window.start.astimezone(UTC), window.end.astimezone(UTC))
