@@ -7,6 +7,7 @@ Ctrl-C, so that requests still in flight do not hold the exit.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -33,14 +34,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return _run(args)
 
 
-def _run(args: object) -> int:
+def _run(args: argparse.Namespace) -> int:
+    # The SDK loads only when a command runs: --help and parse errors stay fast.
+    from _generated.cli.cache import run_cache
     from _generated.cli.tokens import run_tokens
 
     secrets: list[str] = []
     verbose = bool(getattr(args, "verbose", False))
     started = time.monotonic()
     try:
-        return run_tokens(args, secrets)  # type: ignore[arg-type]
+        if args.command == "cache":
+            return run_cache(args)
+        return run_tokens(args, secrets)
     except KeyboardInterrupt:
         fail("interrupted", secrets)
         return EXIT_INTERRUPTED

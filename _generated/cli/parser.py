@@ -8,15 +8,11 @@ from typing import Final, NoReturn
 
 from _generated.cli.codes import EXIT_CODES, EXIT_USAGE, PROG
 
-__all__ = ["ENV_HOST", "ENV_TOKENS", "FORMATS", "WHEN_HELP", "build_parser"]
+__all__ = ["ENV_HOST", "ENV_TOKENS", "FORMATS", "build_parser"]
 
 FORMATS: Final = ("table", "csv", "json", "ndjson", "html")
 ENV_HOST: Final = "ARTHUR_BASE_URL"
 ENV_TOKENS: Final = ("ARTHUR_API_KEY", "BEARER_TOKEN")
-WHEN_HELP: Final = (
-    "an ISO date or datetime (2026-11-01, 2026-11-01T08:00, 2026-11-01T08:00+01:00), "
-    "today, yesterday, tomorrow, now, or an age such as 7d, 24h, 2w, 30m"
-)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _threshold(text: str) -> Decimal:
     # The costs module holds the k/M/G suffixes (price units use them too).
-    from _generated.report_costs import parse_amount
+    from _generated.reports.costs import parse_amount
 
     try:
         return parse_amount(text)
@@ -66,6 +62,12 @@ def _width(text: str) -> int:
     return int(text)
 
 
+_CACHE_DIR_HELP: Final = (
+    "where the cache lives (default: $GENAI_USAGE_CACHE_DIR, else "
+    "$XDG_CACHE_HOME/genai-usage, else ~/.cache/genai-usage)"
+)
+
+
 def _exit_codes() -> str:
     return "Exit codes: " + ", ".join(f"{code} {what}" for code, what in EXIT_CODES.items()) + "."
 
@@ -75,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     from _generated._version import __version__
 
     # The report module holds the groups, intervals and measures; one definition of each.
-    from _generated.reports import GROUPS, INTERVALS, MEASURES
+    from _generated.reports import GROUPS, INTERVALS, MEASURES, WHEN_FORMS
 
     parser = _Parser(
         prog=PROG,
@@ -98,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument(
         "--since",
         metavar="WHEN",
-        help=f"inclusive start: {WHEN_HELP}; default: today 00:00 in --tz",
+        help=f"inclusive start: {WHEN_FORMS}; default: today 00:00 in --tz",
     )
     when.add_argument(
         "--until",
@@ -232,6 +234,11 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument(
         "--proxy", metavar="URL", help="HTTP proxy (default: $HTTPS_PROXY or $HTTP_PROXY)"
     )
+    stored = tokens.add_argument_group("cache of closed windows")
+    stored.add_argument(
+        "--no-cache", action="store_true", help="fetch every window; read and store nothing"
+    )
+    stored.add_argument("--cache-dir", metavar="DIR", help=_CACHE_DIR_HELP)
     talk = tokens.add_mutually_exclusive_group()
     talk.add_argument("--quiet", "-q", action="store_true", help="no progress or notes on stderr")
     talk.add_argument(
@@ -240,4 +247,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="details and request logs on stderr, tracebacks on errors (never the token)",
     )
+    cache = commands.add_parser(
+        "cache",
+        help="the cache of closed report windows: info or clear",
+        description="Closed windows (ended more than an hour ago) are kept so that they are "
+        "never fetched twice. The token is never stored, only a one-way fingerprint.",
+        epilog=_exit_codes(),
+    )
+    cache.add_argument(
+        "action", choices=("info", "clear"), help="show where and how much; or empty it"
+    )
+    cache.add_argument("--cache-dir", metavar="DIR", help=_CACHE_DIR_HELP)
     return parser

@@ -76,8 +76,8 @@ def check_url(url: str, source: str, what: str = "URL") -> str:
 def _token(args: argparse.Namespace, environ: Mapping[str, str]) -> Optional[str]:
     if args.token is not None:
         source = "argument --token"
-        raw: Optional[str] = args.token
-        if not raw.strip():
+        raw: Optional[str] = str(args.token)
+        if not str(args.token).strip():
             raise UsageError(
                 "argument --token: empty: pass the API key, or leave --token out to use "
                 "$ARTHUR_API_KEY"
@@ -178,7 +178,7 @@ def make_configuration(
 
     class RunConfiguration(Configuration):
         # Each call reads ``deadline`` when it starts: give it what is left of the run's.
-        @property  # type: ignore[override]
+        @property
         def deadline(self) -> Optional[float]:
             if self._run_ends is None:
                 return None

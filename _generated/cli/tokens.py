@@ -6,35 +6,50 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Optional
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any, Optional
 
+from _generated.api_client import ApiClient
 from _generated.cli.codes import EXIT_OK, EXIT_THRESHOLD, UsageError
 from _generated.cli.messages import Notes, Progress, one_line, request_logging
 from _generated.cli.output import check_target, resolve_format, write_output
 from _generated.cli.server import Server, make_configuration, resolve_target
+from _generated.cli.thresholds import threshold_failures
+from _generated.cli.views import View, render, render_rows
 from _generated.cli.when import parse_when
+from _generated.exceptions import ApiValueError
+from _generated.reports import (
+    GroupName,
+    Interval,
+    PriceList,
+    Totals,
+    UsageCache,
+    UsageCacheWarning,
+    UsageReport,
+    compare,
+    costs,
+    fetch_usage,
+    parse_price,
+    previous_period,
+    resolve_zone,
+    split_windows,
+    stream_usage,
+)
 
-if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
-
-    from _generated.report_costs import PriceList
-    from _generated.reports import GroupKey, UsageReport
-
-__all__ = ["Plan", "make_plan", "run_tokens"]
+__all__ = ["Fetcher", "Plan", "make_plan", "run_tokens"]
 
 
 @dataclass(frozen=True)
 class Plan:
     """A checked ``tokens`` command line: what to fetch and where to write it."""
 
-    zone: ZoneInfo
+    zone: tzinfo
     since: datetime
     until: datetime
-    group_by: tuple[str, ...]
-    interval: Optional[str]
+    group_by: tuple[GroupName, ...]
+    interval: Optional[Interval]
     fmt: str
     target: Optional[str]
     width: int
@@ -46,12 +61,11 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def _zone(name: str) -> ZoneInfo:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+def _zone(name: str) -> tzinfo:
 
     try:
-        return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+        return resolve_zone(name)
+    except ApiValueError as exc:
         raise UsageError(
             f"argument --tz: unknown time zone {name!r}: expected an IANA name such as "
             "UTC or Europe/Berlin"
@@ -75,12 +89,11 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
-def _prices(args: argparse.Namespace, zone: ZoneInfo) -> Optional[PriceList]:
+def _prices(args: argparse.Namespace, zone: tzinfo) -> Optional[PriceList]:
     if not args.price and args.prices is None:
         if args.currency is not None:
             raise UsageError("argument --currency: needs --price or --prices")
         return None
-    from _generated.report_costs import PriceList, parse_price
 
     prices = PriceList()
     if args.prices is not None:
@@ -110,7 +123,6 @@ def _prices(args: argparse.Namespace, zone: ZoneInfo) -> Optional[PriceList]:
 
 def make_plan(args: argparse.Namespace, now: datetime) -> Plan:
     """Check the command line (before any request); :class:`UsageError` names the flag."""
-    from _generated.reports import split_windows
 
     zone = _zone(args.tz)
     since = parse_when(args.since, zone, now, "--since") if args.since else None
@@ -147,73 +159,9 @@ def make_plan(args: argparse.Namespace, now: datetime) -> Plan:
     )
 
 
-def _sorted(report: UsageReport) -> UsageReport:
-    """The report with rows in a stable order: by window, then rule type, then task id."""
-    from _generated.reports import UsageReport
-
-    def key(row: Any) -> tuple[datetime, bool, str, bool, str]:
-        return (
-            _utc(row.window_start),
-            row.rule_type is not None,
-            row.rule_type or "",
-            row.task_id is not None,
-            row.task_id or "",
-        )
-
-    return UsageReport(
-        sorted(report.rows, key=key),
-        start=report.start,
-        end=report.end,
-        interval=report.interval,
-        tz=report.tz,
-        group_by=report.group_by,
-        host=report.host,
-        generated_at=report.generated_at,
-        windows=report.windows,
-        missing=report.missing,
-    )
-
-
-def _number(value: Decimal) -> str:
-    return f"{int(value):,}" if value == value.to_integral_value() else f"{value:,}"
-
-
-def _group_name(key: GroupKey, group_by: tuple[str, ...]) -> str:
-    names = {"rule_type": key.rule_type, "task": key.task_id}
-    return " / ".join(names[g] or "(none)" for g in group_by)
-
-
-def threshold_failures(report: UsageReport, args: argparse.Namespace) -> list[str]:
-    """What exceeded ``--fail-above``/``--fail-above-per-group`` (empty: nothing did)."""
-    measure: str = args.measure
-    totals = report.totals()
-    failures: list[str] = []
-    overall = totals.overall.get(measure)
-    if args.fail_above is not None and overall > args.fail_above:
-        failures.append(
-            f"{measure} tokens {overall:,} exceed --fail-above {_number(args.fail_above)}"
-        )
-    if args.fail_above_per_group is not None:
-        over = sorted(
-            (
-                (counts.get(measure), _group_name(key, report.group_by))
-                for key, counts in totals.by_group.items()
-                if counts.get(measure) > args.fail_above_per_group
-            ),
-            key=lambda item: (-item[0], item[1]),
-        )
-        if over:
-            shown = ", ".join(f"{name} ({value:,})" for value, name in over[:3])
-            more = f" and {len(over) - 3} more" if len(over) > 3 else ""
-            failures.append(
-                f"{len(over)} group(s) exceed --fail-above-per-group "
-                f"{_number(args.fail_above_per_group)} in {measure} tokens: {shown}{more}"
-            )
-    return failures
-
-
 def run_tokens(args: argparse.Namespace, secrets: list[str]) -> int:
     """Run ``tokens``; errors propagate to the caller's boundary."""
+
     started = time.monotonic()
     plan = make_plan(args, datetime.now(timezone.utc))
     target = resolve_target(args, os.environ)
@@ -222,21 +170,18 @@ def run_tokens(args: argparse.Namespace, secrets: list[str]) -> int:
         notes.note("--demo: ignoring --host/--token, using the demo engine")
     if target.token:
         secrets.append(target.token)
-    from _generated.reports import fetch_usage
-
-    with Server(target, notes.note) as server:
+    cache = _cache(args)
+    with Server(target, notes.note) as server, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UsageCacheWarning)
         if server.token and server.token not in secrets:
             secrets.append(server.token)
-        host = server.host or ""
-        args.resolved_host = host
+        args.resolved_host = server.host or ""
         notes.verbose(
-            f"host {host}; token {'set' if server.token else 'not set'}; "
-            f"{plan.since.isoformat()} to {plan.until.isoformat()} ({plan.zone.key}); "
+            f"host {server.host}; token {'set' if server.token else 'not set'}; "
+            f"{plan.since.isoformat()} to {plan.until.isoformat()} ({args.tz}); "
             f"interval {plan.interval or 'none'}; group by {', '.join(plan.group_by)}; "
-            f"{args.workers} worker(s)"
+            f"{args.workers} worker(s); cache {cache.directory if cache else 'off'}"
         )
-        from _generated.api_client import ApiClient
-
         configuration = make_configuration(
             server,
             retries=args.retries,
@@ -244,54 +189,116 @@ def run_tokens(args: argparse.Namespace, secrets: list[str]) -> int:
             timeout=args.timeout,
             deadline=args.deadline,
         )
-        with request_logging(args.verbose, secrets), ApiClient(configuration) as client:
-
-            def fetch(start: datetime, end: datetime, what: str) -> UsageReport:
-                several = len(plan_windows(plan, start, end)) > 1
-                progress = Progress(
-                    sys.stderr, enabled=notes.progress_allowed and several, what=what
-                )
-                try:
-                    return fetch_usage(
-                        client,
-                        start,
-                        end,
-                        group_by=plan.group_by,
-                        interval=plan.interval,
-                        tz=plan.zone,
-                        workers=args.workers,
-                        progress=progress,
-                    )
-                finally:
-                    progress.finish()
-
-            report = _sorted(fetch(plan.since, plan.until, "windows"))
-            comparison = None
-            if args.compare:
-                from _generated.report_compare import compare, previous_period
-
-                earlier = previous_period(report.start, report.end, plan.zone)
-                notes.verbose(
-                    f"previous period {earlier.start.isoformat()} to {earlier.end.isoformat()}"
-                )
-                previous = _sorted(fetch(earlier.start, earlier.end, "previous period"))
-                comparison = compare(report, previous, args.measure)
-    _write(report, plan, args, comparison, notes)
+        try:
+            with request_logging(args.verbose, secrets), ApiClient(configuration) as client:
+                fetcher = Fetcher(client, plan, args, cache, notes)
+                totals = fetcher.run()
+        finally:
+            for warning in caught:
+                if issubclass(warning.category, UsageCacheWarning):
+                    notes.note(f"warning: {warning.message}")
+    if cache is not None and fetcher.from_cache:
+        notes.note(f"{fetcher.from_cache} of {fetcher.windows} windows from the cache")
     notes.verbose(
-        f"{len(report.rows)} row(s) from {len(report.windows)} window(s) "
-        f"in {time.monotonic() - started:.2f}s"
+        f"{fetcher.windows} window(s), {fetcher.from_cache} from the cache, "
+        f"{fetcher.provisional} still open, in {time.monotonic() - started:.2f}s"
     )
-    failures = threshold_failures(report, args)
+    failures = threshold_failures(totals, plan.group_by, args)
     if failures:
         sys.stderr.write(one_line("threshold exceeded: " + "; ".join(failures), secrets))
         return EXIT_THRESHOLD
     return EXIT_OK
 
 
-def plan_windows(plan: Plan, start: datetime, end: datetime) -> list[Any]:
-    from _generated.reports import split_windows
+def _cache(args: argparse.Namespace) -> Optional[UsageCache]:
+    """The report cache of a run: on unless ``--no-cache`` (and off for ``--demo``)."""
+    if args.no_cache or args.demo:
+        return None
 
-    return split_windows(start, end, plan.interval, plan.zone)
+    directory = args.cache_dir
+    if directory is not None and os.path.exists(directory) and not os.path.isdir(directory):
+        raise UsageError(f"argument --cache-dir: {directory!r} is not a directory")
+    return UsageCache(directory)
+
+
+class Fetcher:
+    """Fetches what a run needs and writes it: streamed for plain CSV/NDJSON, else whole."""
+
+    def __init__(
+        self,
+        client: Any,
+        plan: Plan,
+        args: argparse.Namespace,
+        cache: Optional[UsageCache],
+        notes: Notes,
+    ) -> None:
+        self._client = client
+        self._plan = plan
+        self._args = args
+        self._cache = cache
+        self._notes = notes
+        self.windows = 0
+        self.from_cache = 0
+        self.provisional = 0
+
+    def _arguments(self, start: datetime, end: datetime, what: str) -> dict[str, Any]:
+
+        plan = self._plan
+        several = len(split_windows(start, end, plan.interval, plan.zone)) > 1
+        enabled = self._notes.progress_allowed and several
+        return {
+            "group_by": plan.group_by,
+            "interval": plan.interval,
+            "tz": plan.zone,
+            "workers": self._args.workers,
+            "progress": Progress(sys.stderr, enabled=enabled, what=what),
+            "cache": self._cache,
+        }
+
+    def _count(self, metadata: dict[str, Any]) -> None:
+        self.windows += len(metadata["windows"])
+        self.from_cache += int(metadata.get("windows_from_cache", 0))
+        self.provisional += int(metadata.get("windows_provisional", 0))
+
+    def fetch(self, start: datetime, end: datetime, what: str = "windows") -> UsageReport:
+
+        arguments = self._arguments(start, end, what)
+        try:
+            report = fetch_usage(self._client, start, end, **arguments)
+        finally:
+            arguments["progress"].finish()
+        self._count(report.metadata())
+        return report
+
+    def run(self) -> Totals:
+        """Fetch, write the output, and return the totals the thresholds look at."""
+        plan, args = self._plan, self._args
+        if plan.fmt in ("csv", "ndjson") and not args.compare and plan.prices is None:
+            return self._stream()
+        report = self.fetch(plan.since, plan.until)
+        comparison = None
+        if args.compare:
+            earlier = previous_period(report.start, report.end, plan.zone)
+            self._notes.verbose(
+                f"previous period {earlier.start.isoformat()} to {earlier.end.isoformat()}"
+            )
+            previous = self.fetch(earlier.start, earlier.end, "previous period")
+            comparison = compare(report, previous, args.measure)
+        _write(report, plan, args, comparison, self._notes)
+        return report.totals()
+
+    def _stream(self) -> Totals:
+
+        plan = self._plan
+        arguments = self._arguments(plan.since, plan.until, "windows")
+        stream = stream_usage(self._client, plan.since, plan.until, **arguments)
+        try:
+            chunks = render_rows(plan.fmt, stream, csv_raw=self._args.csv_raw)
+            write_output(chunks, plan.target, no_clobber=self._args.no_clobber)
+        finally:
+            arguments["progress"].finish()
+        self._count(stream.metadata())
+        return stream.totals()
 
 
 def _write(
@@ -301,12 +308,9 @@ def _write(
     comparison: Any,
     notes: Notes,
 ) -> None:
-    from _generated.cli.views import View, render
 
     bill = None
     if plan.prices is not None:
-        from _generated.report_costs import costs
-
         bill = costs(report, plan.prices)
         if bill.unpriced:
             notes.note(f"no price for {', '.join(bill.unpriced)}: counted as 0")

@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, Optional
+from typing import Any, Final, Optional
 
 from _generated._textsafety import csv_row, display_width, escape_control, fit, html_text, pad
+from _generated.reports import (
+    COLUMNS,
+    Change,
+    Comparison,
+    Costs,
+    GroupKey,
+    UsageReport,
+    UsageRow,
+)
+from _generated.reports.costs import exact, show
 
-if TYPE_CHECKING:
-    from _generated.report_compare import Change, Comparison
-    from _generated.report_costs import Costs
-    from _generated.reports import GroupKey, UsageReport, UsageRow
-
-__all__ = ["View", "render"]
+__all__ = ["View", "render", "render_rows"]
 
 _GAP: Final = "  "
 _MIN_TEXT: Final = 6
@@ -77,7 +82,7 @@ def _groups(report: UsageReport) -> list[str]:
 
 def _group_cells(report: UsageReport, key: GroupKey) -> list[str]:
     values = {"rule_type": key.rule_type, "task": key.task_id}
-    return [_NONE if values[g] is None else values[g] for g in _groups(report)]
+    return [values[g] or _NONE for g in _groups(report)]
 
 
 def _window_cell(row: UsageRow, interval: Optional[str]) -> str:
@@ -164,6 +169,18 @@ def _document(report: UsageReport) -> dict[str, Any]:
     return document
 
 
+def render_rows(fmt: str, rows: Iterable[UsageRow], *, csv_raw: bool = False) -> Iterator[str]:
+    """CSV or NDJSON of rows as they arrive (a streamed report), a chunk per row."""
+    if fmt == "csv":
+        yield csv_row(COLUMNS)
+        for row in rows:
+            record = row.to_dict()
+            yield csv_row((record[column] for column in COLUMNS), raw=csv_raw)
+    else:
+        for row in rows:
+            yield json.dumps(row.to_dict()) + "\n"
+
+
 # -- the report as it is ----------------------------------------------------------------
 
 
@@ -172,12 +189,7 @@ def _plain_table(view: View) -> Iterator[str]:
 
 
 def _plain_csv(view: View) -> Iterator[str]:
-    from _generated.reports import COLUMNS
-
-    yield csv_row(COLUMNS)
-    for row in view.report.rows:
-        record = row.to_dict()
-        yield csv_row((record[column] for column in COLUMNS), raw=view.csv_raw)
+    yield from render_rows("csv", view.report.rows, csv_raw=view.csv_raw)
 
 
 def _plain_json(view: View) -> Iterator[str]:
@@ -185,8 +197,7 @@ def _plain_json(view: View) -> Iterator[str]:
 
 
 def _plain_ndjson(view: View) -> Iterator[str]:
-    for row in view.report.rows:
-        yield json.dumps(row.to_dict()) + "\n"
+    yield view.report.to_ndjson()
 
 
 def _plain_html(view: View) -> Iterator[str]:
@@ -270,9 +281,8 @@ def _compare_html(view: View, comparison: Comparison) -> Iterator[str]:
     body = [[*_group_cells(report, k), *_change_numbers(c)] for k, c in comparison.by_group.items()]
     texts = _group_headers(report)
     body.append(["TOTAL"] + [""] * (len(texts) - 1) + _change_numbers(comparison.overall))
-    yield _with_section(
-        report, _compare_title(report, comparison), [*texts, *_COMPARE_HEADERS], body
-    )
+    headers = [*texts, *(" ".join(filter(None, pair)) for pair in _COMPARE_HEADERS)]
+    yield _with_section(report, _compare_title(report, comparison), headers, body)
 
 
 _COMPARE: Final = {
@@ -313,8 +323,6 @@ def _cost_title(report: UsageReport, costs: Costs) -> str:
 
 
 def _cost_body(view: View, costs: Costs) -> list[tuple[list[str], list[str]]]:
-    from _generated.report_costs import show
-
     report = view.report
     positions = {
         start: i for i, start in enumerate(sorted({row.window_start for row in report.rows}))
@@ -360,15 +368,11 @@ def _cost_table(view: View, costs: Costs) -> Iterator[str]:
 
 
 def _cost_fields(costs: Costs, values: dict[str, Any], total: Any) -> dict[str, Any]:
-    from _generated.report_costs import exact
-
     fields = {f"cost_{kind}": exact(values[kind]) for kind in costs.kinds}
     return {**fields, "cost_total": exact(total), "currency": costs.currency}
 
 
 def _cost_csv(view: View, costs: Costs) -> Iterator[str]:
-    from _generated.reports import COLUMNS
-
     extra = [*(f"cost_{kind}" for kind in costs.kinds), "cost_total", "currency"]
     yield csv_row([*COLUMNS, *extra])
     for row, values, total in costs.rows:

@@ -1,25 +1,16 @@
-"""``--since``/``--until`` values: ISO dates and datetimes, day words and ages."""
+"""``--since``/``--until`` values: the report's :func:`~_generated.reports.parse_when`,
+with its errors as usage errors."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from datetime import datetime, tzinfo
 
 from _generated.cli.codes import UsageError
-from _generated.cli.parser import WHEN_HELP
-
-if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
 
 __all__ = ["parse_when"]
 
-_RELATIVE: Final = re.compile(r"(\d+)\s*([wdhm])")
-_RELATIVE_UNITS: Final = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
-_DAY_WORDS: Final = {"today": 0, "yesterday": -1, "tomorrow": 1}
 
-
-def parse_when(text: str, zone: ZoneInfo, now: datetime, argument: str = "--since") -> datetime:
+def parse_when(text: str, zone: tzinfo, now: datetime, argument: str = "--since") -> datetime:
     """Resolve a ``--since``/``--until`` value to an aware datetime in ``zone``.
 
     ``today``/``yesterday``/``tomorrow`` are local midnights, ``now`` is ``now``, ``7d``,
@@ -27,21 +18,12 @@ def parse_when(text: str, zone: ZoneInfo, now: datetime, argument: str = "--sinc
     (midnight) or datetime, naive ones read in ``zone``. Raises :class:`UsageError`.
     """
     from _generated.exceptions import ApiValueError
-    from _generated.reports import _local_midnight, _to_utc
+    from _generated.reports import WHEN_FORMS
+    from _generated.reports import parse_when as parse
 
-    word = text.strip().lower()
-    today = now.astimezone(zone).date()
-    if word in _DAY_WORDS:
-        return _local_midnight(today + timedelta(days=_DAY_WORDS[word]), zone).astimezone(zone)
-    if word == "now":
-        return now.astimezone(zone)
-    relative = _RELATIVE.fullmatch(word)
-    if relative:
-        amount = timedelta(**{_RELATIVE_UNITS[relative.group(2)]: int(relative.group(1))})
-        return (now - amount).astimezone(zone)
     try:
-        return _to_utc(text, zone, argument).astimezone(zone)
-    except (ApiValueError, OverflowError) as exc:
+        return parse(text, zone, now, argument)
+    except ApiValueError as exc:
         raise UsageError(
-            f"argument {argument}: invalid value {text!r}: expected {WHEN_HELP}"
+            f"argument {argument}: invalid value {text!r}: expected {WHEN_FORMS}"
         ) from exc

@@ -21,17 +21,14 @@ The package's modules: ``columns`` (groups, intervals, measures, columns), ``per
 (zones, user-given times, windows), ``labels`` (how times are written), ``rows`` (the
 values handed out), ``store`` (the columnar core), ``parse`` (bodies into columns),
 ``cache``, ``fetching`` (the pool of requests), ``report`` (``UsageReport``), ``fetch``
-(the entry points), ``exports``, ``table`` and ``html``.
+(the entry points), ``exports``, ``table`` and ``html``; ``compare`` (a report against the
+period before it) and ``costs`` (prices and what a report costs) work on the public API.
 """
 
 from __future__ import annotations
 
-from typing import Union
-from zoneinfo import ZoneInfo
-
 from _generated._constants import DEFAULT_REPORT_WORKERS as DEFAULT_WORKERS
 from _generated._constants import MAX_REPORT_WINDOWS as MAX_WINDOWS
-from _generated.exceptions import ApiArgumentError
 from _generated.reports.cache import CacheInfo, UsageCache, UsageCacheWarning, default_cache_dir
 from _generated.reports.columns import (
     COLUMNS,
@@ -42,6 +39,8 @@ from _generated.reports.columns import (
     Interval,
     Measure,
 )
+from _generated.reports.compare import Change, Comparison, compare, previous_period
+from _generated.reports.costs import Costs, Price, PriceList, costs, parse_price
 from _generated.reports.errors import PartialReportError, describe_error
 from _generated.reports.fetch import UsageStream, fetch_usage, stream_usage
 from _generated.reports.periods import (
@@ -56,19 +55,6 @@ from _generated.reports.periods import (
 from _generated.reports.report import UsageReport
 from _generated.reports.rows import Counts, GroupKey, Pivot, Totals, UsageRow
 
-# Private names the CLI imported before the public helpers existed; kept until it switches.
-_to_utc = to_utc
-_local_midnight = local_midnight
-
-
-def _zone(tz: Union[str, ZoneInfo]) -> ZoneInfo:
-    """``resolve_zone`` for a name, typed as the ``ZoneInfo`` the CLI expects."""
-    zone = resolve_zone(tz)
-    if not isinstance(zone, ZoneInfo):
-        raise ApiArgumentError.for_argument("tz", tz, "an IANA time zone name")
-    return zone
-
-
 __all__ = [
     "COLUMNS",
     "DEFAULT_WORKERS",
@@ -78,6 +64,9 @@ __all__ = [
     "MEASURES",
     "WHEN_FORMS",
     "CacheInfo",
+    "Change",
+    "Comparison",
+    "Costs",
     "Counts",
     "GroupKey",
     "GroupName",
@@ -85,6 +74,8 @@ __all__ = [
     "Measure",
     "PartialReportError",
     "Pivot",
+    "Price",
+    "PriceList",
     "Totals",
     "UsageCache",
     "UsageCacheWarning",
@@ -92,11 +83,15 @@ __all__ = [
     "UsageRow",
     "UsageStream",
     "Window",
+    "compare",
+    "costs",
     "default_cache_dir",
     "describe_error",
     "fetch_usage",
     "local_midnight",
+    "parse_price",
     "parse_when",
+    "previous_period",
     "resolve_zone",
     "split_windows",
     "stream_usage",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from _generated._textsafety import display_width, escape_control, fit, pad
 from _generated.reports.labels import fmt_moment, window_cell
 from _generated.reports.view import ReportView
 
@@ -21,10 +22,6 @@ _NUMBER_COLUMNS = (
 _SHRINK_STAGES = (("task", 11), ("rule type", 12), ("task", 6), ("rule type", 6), ("window", 6))
 _GAP = "  "
 _NONE = "(none)"
-
-
-def _fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(width - 3, 1)] + "..."
 
 
 def render_table(report: ReportView, width: int) -> str:
@@ -58,9 +55,9 @@ def render_table(report: ReportView, width: int) -> str:
             key = keys[group]
             cells = [label] if by_window else []
             if by_rule:
-                cells.append(key.rule_type if key.rule_type is not None else _NONE)
+                cells.append(escape_control(key.rule_type) if key.rule_type is not None else _NONE)
             if by_task:
-                cells.append(key.task_id if key.task_id is not None else _NONE)
+                cells.append(escape_control(key.task_id) if key.task_id is not None else _NONE)
             numbers = (inference, prompt, completion, inference + prompt + completion)
             body.append((cells, [f"{n:,}" for n in numbers]))
     overall = report.totals().overall
@@ -74,7 +71,7 @@ def render_table(report: ReportView, width: int) -> str:
         for i, (_, top, bottom) in enumerate(_NUMBER_COLUMNS)
     ]
     text_widths = [
-        max(len(header), *(len(texts[i]) for texts, _ in every))
+        max(len(header), *(display_width(texts[i]) for texts, _ in every))
         for i, header in enumerate(text_headers)
     ]
     gaps = len(_GAP) * (len(number_widths) + len(text_widths) - 1)
@@ -87,7 +84,7 @@ def render_table(report: ReportView, width: int) -> str:
             excess -= cut
 
     def line(texts: list[str], numbers: list[str]) -> str:
-        cells = [_fit(t, w).ljust(w) for t, w in zip(texts, text_widths, strict=True)]
+        cells = [pad(fit(t, w), w) for t, w in zip(texts, text_widths, strict=True)]
         cells += [n.rjust(w) for n, w in zip(numbers, number_widths, strict=True)]
         return _GAP.join(cells).rstrip()
 

@@ -2,7 +2,7 @@
 
 ::
 
-    from _generated.report_compare import compare, previous_period
+    from _generated.reports import compare, previous_period
 
     earlier = previous_period(report.start, report.end, report.tz)   # October for November
     before = fetch_usage(api, earlier.start, earlier.end, report.group_by, report.interval,
@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any, Optional, Union
-from zoneinfo import ZoneInfo
 
-from _generated.reports import MEASURES, GroupKey, UsageReport, Window
+from _generated.reports.columns import MEASURES, Measure
+from _generated.reports.periods import Window, resolve_zone
+from _generated.reports.report import UsageReport
+from _generated.reports.rows import GroupKey
 
 __all__ = ["Change", "Comparison", "compare", "previous_period"]
 
@@ -106,10 +108,6 @@ class Comparison:
         }
 
 
-def _zone(tz: Union[str, tzinfo]) -> tzinfo:
-    return ZoneInfo(tz) if isinstance(tz, str) else tz
-
-
 def _at(day: date, moment: datetime, zone: tzinfo) -> datetime:
     """``day`` at ``moment``'s local time of day in ``zone``, as an aware local datetime."""
     local = datetime.combine(day, moment.time().replace(tzinfo=None), tzinfo=zone)
@@ -126,7 +124,7 @@ def previous_period(start: datetime, end: datetime, tz: Union[str, tzinfo] = "UT
         raise ValueError("previous_period() needs timezone-aware start and end")
     if end.astimezone(_UTC) <= start.astimezone(_UTC):
         raise ValueError("previous_period(): end must be after start")
-    zone = _zone(tz)
+    zone = resolve_zone(tz)
     first = start.astimezone(zone)
     last = end.astimezone(zone)
     same_clock = first.time() == last.time()
@@ -143,7 +141,7 @@ def previous_period(start: datetime, end: datetime, tz: Union[str, tzinfo] = "UT
     return Window(earlier, first)
 
 
-def compare(current: UsageReport, previous: UsageReport, measure: str = "total") -> Comparison:
+def compare(current: UsageReport, previous: UsageReport, measure: Measure = "total") -> Comparison:
     """Compare ``measure`` per group and overall between two reports of the same groups."""
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {', '.join(MEASURES)}, got {measure!r}")

@@ -2,7 +2,7 @@
 
 ::
 
-    from _generated.report_costs import PriceList, costs
+    from _generated.reports import PriceList, costs
 
     prices = PriceList.parse(["eval_prompt=2.50/1M", "eval_completion=10/1M", "inference=0"])
     bill = costs(report, prices)
@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any, Final, Optional, Union
-from zoneinfo import ZoneInfo
 
-from _generated.reports import MEASURES, GroupKey, UsageReport, UsageRow
+from _generated.reports.columns import MEASURES
+from _generated.reports.periods import resolve_zone
+from _generated.reports.report import UsageReport
+from _generated.reports.rows import GroupKey, UsageRow
 
 __all__ = [
     "DEFAULT_CURRENCY",
@@ -145,11 +147,13 @@ class PriceList:
 
         Needs Python 3.11+ (``tomllib``) or the ``tomli`` package.
         """
+        import importlib
+
         try:
-            import tomllib as toml
+            toml: Any = importlib.import_module("tomllib")
         except ImportError:  # Python 3.10
             try:
-                import tomli as toml  # type: ignore[no-redef,import-not-found,unused-ignore]
+                toml = importlib.import_module("tomli")
             except ImportError:
                 raise RuntimeError(
                     "reading a prices file needs Python 3.11+ or the tomli package "
@@ -164,7 +168,7 @@ class PriceList:
     @classmethod
     def from_dict(cls, document: Mapping[str, Any], tz: Union[str, tzinfo] = "UTC") -> PriceList:
         """A list from the parsed TOML document (see :meth:`from_toml`)."""
-        zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+        zone = resolve_zone(tz)
         unknown = set(document) - {"currency", "prices"}
         if unknown:
             raise ValueError(f"unknown keys {sorted(unknown)}: expected currency and [[prices]]")
@@ -326,7 +330,7 @@ def costs(report: UsageReport, prices: PriceList, kinds: Optional[Sequence[str]]
                 rates[start] = prices.at(start)
             in_effect = rates[start]
             values = {
-                kind: in_effect[kind].cost(row.counts.get(kind)) if kind in in_effect else zero
+                kind: in_effect[kind].cost(getattr(row.counts, kind)) if kind in in_effect else zero
                 for kind in shown
             }
             result.rows.append((row, values, sum(values.values(), zero)))
