@@ -132,4 +132,6 @@ def csv_field(value: CsvValue, *, raw: bool = False) -> str:
 def csv_row(values: Iterable[CsvValue], *, raw: bool = False, end: Optional[str] = "\n") -> str:
     """One CSV record of :func:`csv_field` values, ending with ``end`` (none if ``None``)."""
     line = ",".join(csv_field(value, raw=raw) for value in values)
+    # A record of one empty field would read back as no record at all.
+    line = line or '""'
     return line if end is None else line + end

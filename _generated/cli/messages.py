@@ -120,12 +120,22 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+#: The SDK's advice names its settings; the command line has flags for them.
+_CLI_NAMES: Final = (
+    ("raise _request_timeout", "raise --timeout"),
+    ("check Configuration.proxy", "check --proxy or $HTTPS_PROXY/$HTTP_PROXY"),
+    ("Configuration.host", "--host"),
+)
+
+
 def error_message(exc: BaseException, code: int, *, host: str, has_token: bool) -> str:
     """The one-line explanation of ``exc`` for the user (``code`` from :func:`exit_code_for`)."""
     from _generated.exceptions import ForbiddenException, NotFoundException
     from _generated.reports import PartialReportError, describe_error
 
     what = describe_error(exc)
+    for sdk, flag in _CLI_NAMES:
+        what = what.replace(sdk, flag)
     if isinstance(exc, PartialReportError):
         first = next(iter(exc.errors.values()), None)
         wait = _waited_too_long(first) if first is not None else None
