@@ -50,7 +50,7 @@ def test_escaped_text_has_no_control_characters(text: str) -> None:
 def test_display_width_counts_wide_characters_twice() -> None:
     assert display_width("abc") == 3
     assert display_width("規則") == 4
-    assert display_width("ｆｕｌｌ") == 8  # full-width forms
+    assert display_width("\uff46\uff55\uff4c\uff4c") == 8  # full-width forms
     assert display_width("e\u0301") == 1  # a combining accent takes no column
 
 
