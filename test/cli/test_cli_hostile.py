@@ -14,11 +14,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from cli_helpers import RANGE, engine_env, run_cli
 
 from _generated._textsafety import FORMULA_PREFIXES, display_width
 from _generated.testing import FakeUsageEngine, UsageRecord
-
-from cli_helpers import RANGE, engine_env, run_cli
 
 HOSTILE = (
     "\x1b]0;pwned\x07Title",

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import BERLIN, RANGE, engine_env, run_cli
 
 from _generated.testing import FakeUsageEngine, UsageRecord, aggregate
-
-from cli_helpers import BERLIN, RANGE, engine_env, run_cli
 
 WEEK = (datetime(2026, 11, 15, tzinfo=BERLIN), datetime(2026, 11, 22, tzinfo=BERLIN))
 WEEK_BEFORE = (datetime(2026, 11, 8, tzinfo=BERLIN), datetime(2026, 11, 15, tzinfo=BERLIN))
@@ -164,8 +163,8 @@ def test_a_zero_baseline_shows_new_in_every_format(
     assert table.returncode == 0, table.stderr
     body = [line for line in table.stdout.splitlines() if line.endswith(("new", "%"))]
     assert body and all(line.endswith("new") for line in body[1:])  # [0] is the header
-    rows = list(csv.DictReader(io.StringIO(run_cli(*base, "--format", "csv",
-                                                   env=engine_env(fake_engine)).stdout)))  # fmt: skip
+    as_csv = run_cli(*base, "--format", "csv", env=engine_env(fake_engine))
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert rows and all(r["new"] == "true" and r["change_pct"] == "" for r in rows)
     assert rows[-1]["level"] == "overall"
     html = tmp_path / "cmp.html"
@@ -223,7 +222,7 @@ def test_costs_to_the_cent_in_table_and_exactly_in_json(fake_engine: FakeUsageEn
             "--currency",
             "eur",
             env=engine_env(fake_engine),
-        ).stdout  # fmt: skip
+        ).stdout
     )
     assert Decimal(document["costs"]["overall"]["total"]) == expected
     assert document["costs"]["currency"] == "EUR"
@@ -234,10 +233,10 @@ def test_costs_to_the_cent_in_table_and_exactly_in_json(fake_engine: FakeUsageEn
 
 def test_costs_in_csv_and_ndjson(fake_engine: FakeUsageEngine) -> None:
     args = ["tokens", *RANGE, "--interval", "day", *PRICES]
-    rows = list(csv.DictReader(io.StringIO(
-        run_cli(*args, "--format", "csv", env=engine_env(fake_engine)).stdout)))  # fmt: skip
-    lines = [json.loads(x) for x in run_cli(*args, "--format", "ndjson",
-                                            env=engine_env(fake_engine)).stdout.splitlines()]  # fmt: skip
+    as_csv = run_cli(*args, "--format", "csv", env=engine_env(fake_engine))
+    as_ndjson = run_cli(*args, "--format", "ndjson", env=engine_env(fake_engine))
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    lines = [json.loads(line) for line in as_ndjson.stdout.splitlines()]
     assert len(rows) == len(lines) > 0
     for row, line in zip(rows, lines, strict=True):
         cost = sum((int(row[kind]) * RATES[kind] for kind in MEASURES), Decimal(0))
