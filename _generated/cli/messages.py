@@ -58,7 +58,7 @@ def one_line(message: str, secrets: Sequence[str]) -> str:
 def fail(message: str, secrets: Sequence[str], *, verbose: bool = False) -> None:
     """Write an error line on stderr (after the traceback with ``verbose``)."""
     if verbose:
-        import traceback
+        import traceback  # only for --verbose failures
 
         sys.stderr.write(redact(traceback.format_exc(), secrets))
     sys.stderr.write(one_line(f"error: {message}", secrets))
@@ -67,6 +67,7 @@ def fail(message: str, secrets: Sequence[str], *, verbose: bool = False) -> None
 
 def exit_code_for(exc: BaseException) -> int:
     """The exit code for an error raised while running a command (see ``EXIT_CODES``)."""
+    # The SDK loads only when needed: importing _generated.cli stays cheap.
     from _generated.exceptions import (
         ApiException,
         ApiTypeError,
@@ -102,6 +103,7 @@ def exit_code_for(exc: BaseException) -> int:
 
 def _waited_too_long(exc: BaseException) -> Optional[float]:
     """The Retry-After of a 429/503 that was not waited for because it was too long."""
+    # The SDK loads only when needed: importing _generated.cli stays cheap.
     from _generated._constants import DEFAULT_MAX_RETRY_AFTER
     from _generated.exceptions import ApiException
     from _generated.retry import parse_retry_after
@@ -130,6 +132,7 @@ _CLI_NAMES: Final = (
 
 def error_message(exc: BaseException, code: int, *, host: str, has_token: bool) -> str:
     """The one-line explanation of ``exc`` for the user (``code`` from :func:`exit_code_for`)."""
+    # The SDK loads only when needed: importing _generated.cli stays cheap.
     from _generated.exceptions import ForbiddenException, NotFoundException
     from _generated.reports import PartialReportError, describe_error
 
@@ -180,7 +183,7 @@ def request_logging(enabled: bool, secrets: Sequence[str]) -> Iterator[None]:
     if not enabled:
         yield
         return
-    import logging
+    import logging  # only for --verbose
 
     from _generated._constants import LOGGER_NAME
 

@@ -74,6 +74,7 @@ def _exit_codes() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``genai-usage`` argument parser."""
+    # Loaded when the parser is built, not on import: importing _generated.cli stays cheap.
     from _generated._version import __version__
 
     # The report module holds the groups, intervals and measures; one definition of each.

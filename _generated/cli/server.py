@@ -9,17 +9,16 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Optional
+from typing import Any, Final, Optional
 from urllib.parse import urlsplit
 
 from _generated.cli.codes import UsageError
 from _generated.cli.parser import ENV_HOST, ENV_TOKENS
-
-if TYPE_CHECKING:
-    from _generated.configuration import Configuration
+from _generated.configuration import Configuration
 
 __all__ = ["MIN_TOKEN_LENGTH", "Server", "Target", "resolve_target"]
 
@@ -150,8 +149,6 @@ class Server:
     def __enter__(self) -> Target:
         if self._target.host is not None:
             return self._target
-        import secrets
-
         # The demo engine is the test double; it is loaded only for --demo.
         from _generated.testing import FakeUsageEngine, demo_records
 
@@ -174,7 +171,6 @@ def make_configuration(
     deadline: Optional[float],
 ) -> Configuration:
     """The client configuration of a run; ``deadline`` bounds the whole run, not each call."""
-    from _generated.configuration import Configuration
 
     class RunConfiguration(Configuration):
         # Each call reads ``deadline`` when it starts: give it what is left of the run's.

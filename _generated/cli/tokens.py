@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
 import warnings
@@ -73,8 +74,6 @@ def _zone(name: str) -> tzinfo:
 
 
 def _width(args: argparse.Namespace, target: Optional[str]) -> int:
-    import shutil
-
     if args.width is not None:
         return int(args.width)
     if target is not None or not _isatty(sys.stdout):

@@ -17,6 +17,7 @@ def parse_when(text: str, zone: tzinfo, now: datetime, argument: str = "--since"
     ``24h``, ``2w``, ``30m`` are that long before ``now``; anything else is an ISO 8601 date
     (midnight) or datetime, naive ones read in ``zone``. Raises :class:`UsageError`.
     """
+    # The SDK loads only when needed: importing _generated.cli stays cheap.
     from _generated.exceptions import ApiValueError
     from _generated.reports import WHEN_FORMS
     from _generated.reports import parse_when as parse

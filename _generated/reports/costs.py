@@ -17,6 +17,7 @@ and are listed in :attr:`Costs.unpriced`.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -147,8 +148,6 @@ class PriceList:
 
         Needs Python 3.11+ (``tomllib``) or the ``tomli`` package.
         """
-        import importlib
-
         try:
             toml: Any = importlib.import_module("tomllib")
         except ImportError:  # Python 3.10

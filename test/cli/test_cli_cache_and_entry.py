@@ -14,11 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_helpers import RANGE, ROOT, clean_env, engine_env, fresh_cache_dir, run_cli
 
 from _generated.cli import EXIT_CODES, main
 from _generated.testing import FakeUsageEngine, Fault
-
-from cli_helpers import RANGE, ROOT, clean_env, engine_env, fresh_cache_dir, run_cli
 
 DAYS = [*RANGE, "--interval", "day", "--format", "csv"]
 
