@@ -17,6 +17,7 @@ __all__ = [
     "DEFAULT_BACKOFF_JITTER",
     "DEFAULT_BACKOFF_MAX",
     "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_DATETIME_FORMAT",
     "DEFAULT_HOST",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_MAX_RETRY_AFTER",
@@ -25,7 +26,7 @@ __all__ = [
     "DEFAULT_REDIRECTS",
     "DEFAULT_REPORT_WORKERS",
     "ERROR_BODY_EXCERPT",
-    "GC_PAUSE_MIN_BODY",
+    "ERROR_DETAIL_MAX",
     "LOGGER_NAME",
     "MAX_REPORT_WINDOWS",
     "RETRY_STATUSES",
@@ -36,6 +37,9 @@ from _generated._version import __version__
 
 #: Host used when ``Configuration(host=...)`` is not given (same as the generated client).
 DEFAULT_HOST: Final = "http://localhost"
+#: ``Configuration.datetime_format`` left at this (the generated client's default) sends
+#: RFC 3339 with an explicit offset instead; any other format is used with ``strftime``.
+DEFAULT_DATETIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%f%z"
 #: Seconds to wait for a TCP (and TLS) connection to be established, per attempt.
 DEFAULT_CONNECT_TIMEOUT: Final = 5.0
 #: Seconds to wait between bytes of the response, per attempt.
@@ -58,9 +62,8 @@ DEFAULT_REDIRECTS: Final = 3
 DEFAULT_POOL_MAXSIZE: Final = (os.cpu_count() or 1) * 5
 #: Characters of a bad response body kept in the exception.
 ERROR_BODY_EXCERPT: Final = 2048
-#: Response bodies of at least this many bytes are validated with Python's cyclic garbage
-#: collector paused (see ``_parsing``): its passes cost more than the parse itself.
-GC_PAUSE_MIN_BODY: Final = 64 * 1024
+#: Characters of a server's error ``detail`` shown in an exception's one-line message.
+ERROR_DETAIL_MAX: Final = 300
 #: Logger the SDK writes to; Authorization values are redacted.
 LOGGER_NAME: Final = "_generated"
 #: User-Agent sent unless overridden.

@@ -1,6 +1,9 @@
-"""Response parsing: one cached pydantic ``TypeAdapter`` per response type, fed the raw bytes.
+"""Response parsing, without I/O: type strings to Python types, and bodies to models.
 
-This is the single place where JSON and pydantic errors become
+Model types (``TokenUsageResponse``, ``List[TokenUsageResponse]``, ...) are validated
+straight from the JSON text by one cached pydantic ``TypeAdapter``; every other type
+string follows the generated client's rules (``deserialize_data``). This is the single
+place where JSON and pydantic errors become
 :class:`~_generated.exceptions.ResponseValidationError`.
 """
 
@@ -9,55 +12,92 @@ from __future__ import annotations
 import datetime
 import decimal
 import functools
-import gc
 import re
-import threading
+import uuid
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Any, Optional
+from enum import Enum
+from typing import Any, Optional, Union
 
 import pydantic
 from pydantic import TypeAdapter
 
-from _generated._constants import GC_PAUSE_MIN_BODY
-from _generated.exceptions import ApiValueError, ResponseValidationError
+from _generated._http import is_json_content_type
+from _generated.exceptions import ApiException, ApiValueError, ResponseValidationError
 
-__all__ = ["adapter_for", "is_json_content_type", "parse_body", "resolve_type"]
+__all__ = [
+    "NATIVE_TYPES",
+    "adapter_for",
+    "deserialize_data",
+    "invalid_body",
+    "is_json_content_type",
+    "parse_body",
+    "parse_models",
+    "resolve_type",
+    "uses_adapter",
+]
 
-_NATIVE_TYPES: dict[str, Any] = {
+#: Type names of the generated client's ``NATIVE_TYPES_MAPPING``.
+NATIVE_TYPES: dict[str, Any] = {
     "int": int,
     "long": int,
     "float": float,
     "str": str,
     "bool": bool,
-    "bytes": bytes,
     "date": datetime.date,
     "datetime": datetime.datetime,
     "decimal": decimal.Decimal,
-    "object": Any,
+    "UUID": uuid.UUID,
+    "object": object,
 }
-_LIST = re.compile(r"^List\[(.+)\]$")
-_DICT = re.compile(r"^Dict\[([^,]+),\s*(.+)\]$")
+_PRIMITIVES = (float, bool, bytes, str, int)
+_OPTIONAL = re.compile(r"^Optional\[(.*)]$")
+_LIST = re.compile(r"^List\[(.*)]$")
+_DICT = re.compile(r"^Dict\[([^,]*), (.*)]$")
 _MAX_ERRORS_SHOWN = 3
+
+
+def _model(name: str) -> Any:
+    from _generated import models  # the models load on first use
+
+    try:
+        return getattr(models, name)
+    except AttributeError:
+        raise ApiValueError(f"unknown response type {name!r}") from None
 
 
 def resolve_type(type_string: str) -> Any:
     """The Python type a generated-client type string names, e.g. ``List[TokenUsageResponse]``."""
     type_string = type_string.strip()
-    match = _LIST.match(type_string)
-    if match:
-        return list[resolve_type(match.group(1))]  # type: ignore[misc]
+    for pattern, build in ((_OPTIONAL, None), (_LIST, list)):
+        match = pattern.match(type_string)
+        if match:
+            inner = resolve_type(match.group(1))
+            return Optional[inner] if build is None else list[inner]  # type: ignore[valid-type]
     match = _DICT.match(type_string)
     if match:
         return dict[str, resolve_type(match.group(2))]  # type: ignore[misc]
-    if type_string in _NATIVE_TYPES:
-        return _NATIVE_TYPES[type_string]
-    from _generated import models
+    if type_string in NATIVE_TYPES:
+        native = NATIVE_TYPES[type_string]
+        return Any if native is object else native
+    return _model(type_string)
 
-    try:
-        return getattr(models, type_string)
-    except AttributeError:
-        raise ApiValueError(f"unknown response type {type_string!r}") from None
+
+@functools.lru_cache(maxsize=64)
+def uses_adapter(type_string: str) -> bool:
+    """Whether ``type_string`` is a model, or a list or dict of models: those are validated
+    from the JSON text in one pass; the rest take the generated client's path."""
+    inner = type_string.strip()
+    for pattern, group in ((_LIST, 1), (_DICT, 2)):
+        match = pattern.match(inner)
+        if match:
+            inner = match.group(group).strip()
+            break
+    if inner in NATIVE_TYPES or not inner.isidentifier():
+        return False
+    from _generated import models  # the models load on first use
+
+    cls = getattr(models, inner, None)
+    return isinstance(cls, type) and issubclass(cls, pydantic.BaseModel)
 
 
 @functools.lru_cache(maxsize=64)
@@ -66,25 +106,34 @@ def adapter_for(type_string: str) -> TypeAdapter[Any]:
     return TypeAdapter(resolve_type(type_string))
 
 
-@functools.lru_cache(maxsize=64)
-def is_json_content_type(content_type: Optional[str]) -> bool:
-    """``application/json`` and ``application/<anything>+json``, any parameters."""
-    if not content_type:
-        return True  # an unlabelled body is tried as JSON
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (
-        media.startswith("application/") and media.endswith("+json")
+def invalid_body(
+    *,
+    status: int,
+    reason: Optional[str],
+    headers: Optional[Mapping[str, str]],
+    body: Union[bytes, str],
+    detail: str,
+) -> ResponseValidationError:
+    """The ``ResponseValidationError`` for a body that is not what the API documents."""
+    raw = body.encode("utf-8", "replace") if isinstance(body, str) else body
+    return ResponseValidationError(
+        status=status, reason=reason, headers=headers, body=raw, detail=detail
     )
 
 
-@functools.lru_cache(maxsize=64)
-def _charset(content_type: Optional[str]) -> str:
-    if content_type:
-        for param in content_type.split(";")[1:]:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "charset" and value.strip():
-                return value.strip().strip('"').lower()
-    return "utf-8"
+def parse_models(text: Union[str, bytes], type_string: str) -> Any:
+    """Validate JSON ``text`` as ``type_string`` (see :func:`uses_adapter`); every property
+    of the parsed models counts as set. Raises ``ResponseValidationError`` (status 0)."""
+    from _generated.models._base import mark_parsed  # the models load on first use
+
+    # The adapter's validator directly: TypeAdapter.validate_json only forwards its defaults.
+    validate = adapter_for(type_string).validator.validate_json
+    try:
+        return mark_parsed(validate(text))
+    except pydantic.ValidationError as exc:
+        raise invalid_body(
+            status=0, reason=None, headers=None, body=text, detail=_describe(exc, type_string)
+        ) from exc
 
 
 def parse_body(
@@ -95,67 +144,73 @@ def parse_body(
     reason: Optional[str],
     headers: Optional[Mapping[str, str]],
 ) -> Any:
-    """Validate ``raw`` as ``type_string`` or raise ``ResponseValidationError``."""
-
-    def invalid(detail: str) -> ResponseValidationError:
-        return ResponseValidationError(
-            status=status, reason=reason, headers=headers, body=raw, detail=detail
-        )
-
+    """Validate a JSON body as ``type_string`` or raise ``ResponseValidationError``."""
     content_type = headers.get("Content-Type") if headers else None
     if not is_json_content_type(content_type):
-        raise invalid(f"expected a JSON body (application/json), got content type {content_type!r}")
-    # The adapter's validator directly: TypeAdapter.validate_json only forwards its defaults.
-    validate = adapter_for(type_string).validator.validate_json
-    charset = _charset(content_type)
+        raise invalid_body(
+            status=status,
+            reason=reason,
+            headers=headers,
+            body=raw,
+            detail=f"expected a JSON body (application/json), got content type {content_type!r}",
+        )
     try:
-        data = raw if charset in ("utf-8", "utf8") else raw.decode(charset)
-        if len(raw) < GC_PAUSE_MIN_BODY:
-            return validate(data)
-        with _GC_PAUSE:
-            return validate(data)
-    except pydantic.ValidationError as exc:
-        raise invalid(_describe(exc, type_string)) from exc
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise invalid(f"cannot decode the body as {charset}: {exc}") from exc
+        return parse_models(raw, type_string)
+    except ResponseValidationError as exc:
+        raise invalid_body(
+            status=status, reason=reason, headers=headers, body=raw, detail=exc.detail
+        ) from exc.__cause__
 
 
-class _GcPause:
-    """Pauses Python's cyclic garbage collector while a large body is validated.
+def deserialize_data(data: Any, klass: Any) -> Any:
+    """``data`` (decoded JSON, or text) as ``klass`` (a type string or a class), by the
+    generated client's rules: ``None`` stays ``None``, models use ``from_dict``, dates and
+    datetimes are read by dateutil, primitives are converted with their constructor."""
+    if data is None:
+        return None
+    if isinstance(klass, str):
+        for pattern in (_OPTIONAL, _LIST, _DICT):
+            match = pattern.match(klass)
+            if match is None:
+                continue
+            if pattern is _OPTIONAL:
+                return deserialize_data(data, match.group(1))
+            if pattern is _LIST:
+                return [deserialize_data(item, match.group(1)) for item in data]
+            return {key: deserialize_data(item, match.group(2)) for key, item in data.items()}
+        klass = NATIVE_TYPES[klass] if klass in NATIVE_TYPES else _model(klass)
+    if klass in _PRIMITIVES:
+        try:
+            return klass(data)
+        except UnicodeEncodeError:
+            return str(data)
+        except TypeError:
+            return data
+    if klass is object:
+        return data
+    if klass is datetime.date or klass is datetime.datetime:
+        return _dateutil(data, klass)
+    if klass is decimal.Decimal:
+        return decimal.Decimal(data)
+    if klass is uuid.UUID:
+        return uuid.UUID(data)
+    if isinstance(klass, type) and issubclass(klass, Enum):
+        try:
+            return klass(data)
+        except ValueError:
+            raise ApiException(status=0, reason=f"Failed to parse `{data}` as `{klass}`") from None
+    return klass.from_dict(data)
 
-    Validating 35,000 rows creates some 100,000 tracked objects, none of them in a cycle;
-    with the collector running, its repeated passes over the growing heap take longer than
-    the validation itself. Paused, the new objects are examined once, after the parse.
-    Pauses from several threads nest: the collector is re-enabled when the last one ends,
-    and only if it was enabled when the first began (an application that turned it off
-    keeps it off).
-    """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._resume = False
+def _dateutil(data: Any, klass: type) -> Any:
+    from dateutil.parser import parse  # dateutil loads only for date types
 
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._depth == 0:
-                self._resume = gc.isenabled()
-                gc.disable()
-            self._depth += 1
-
-    def __exit__(
-        self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        traceback: Optional[TracebackType],
-    ) -> None:
-        with self._lock:
-            self._depth -= 1
-            if self._depth == 0 and self._resume:
-                gc.enable()
-
-
-_GC_PAUSE = _GcPause()
+    kind = "date" if klass is datetime.date else "datetime"
+    try:
+        parsed = parse(data)
+    except ValueError:
+        raise ApiException(status=0, reason=f"Failed to parse `{data}` as {kind} object") from None
+    return parsed.date() if klass is datetime.date else parsed
 
 
 def _describe(exc: pydantic.ValidationError, type_string: str) -> str:

@@ -13,11 +13,13 @@ import platform
 import sys
 import threading
 from typing import Any, ClassVar, Literal, Optional, TypedDict, Union
+from urllib.parse import urlsplit
 
 from typing_extensions import NotRequired, Self
 
 from _generated._constants import (
     DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_DATETIME_FORMAT,
     DEFAULT_HOST,
     DEFAULT_POOL_MAXSIZE,
     DEFAULT_READ_TIMEOUT,
@@ -157,7 +159,7 @@ class Configuration:
         safe_chars_for_path_param: str = "",
         client_side_validation: bool = True,
         socket_options: Optional[list[tuple[int, int, Union[int, bytes]]]] = None,
-        datetime_format: str = "%Y-%m-%dT%H:%M:%S.%f%z",
+        datetime_format: str = DEFAULT_DATETIME_FORMAT,
         date_format: str = "%Y-%m-%d",
         *,
         debug: Optional[bool] = None,
@@ -195,7 +197,18 @@ class Configuration:
         self.connection_pool_maxsize = (
             DEFAULT_POOL_MAXSIZE if connection_pool_maxsize is None else connection_pool_maxsize
         )
-        self.proxy = proxy
+        # urllib3 reads no proxy variables itself: HTTP(S)_PROXY/NO_PROXY apply when the
+        # arguments are not given, and an environment proxy follows later host changes.
+        self._proxy_from_env = proxy is None
+        if proxy is None or no_proxy is None:
+            from urllib.request import getproxies  # costs ms to import; only read here
+
+            proxies = getproxies()
+            if proxy is None:
+                proxy = _env_proxy(proxies, self.host)
+            if no_proxy is None:
+                no_proxy = proxies.get("no")
+        self._proxy = proxy
         self.no_proxy = no_proxy
         self.proxy_headers = proxy_headers
         self.proxy_ssl_context = proxy_ssl_context
@@ -214,9 +227,9 @@ class Configuration:
 
     @classmethod
     def set_default(cls, default: Optional[Configuration]) -> None:
-        """Make ``default`` the configuration used when none is given (a copy is kept)."""
+        """Make ``default`` the configuration used when none is given."""
         with cls._default_lock:
-            cls._default = copy.deepcopy(default) if default is not None else None
+            cls._default = default
 
     @classmethod
     def get_default(cls) -> Configuration:
@@ -228,8 +241,8 @@ class Configuration:
 
     @classmethod
     def get_default_copy(cls) -> Configuration:
-        """A copy of the default configuration."""
-        return copy.deepcopy(cls.get_default())
+        """Deprecated: the default configuration itself, as ``get_default()``."""
+        return cls.get_default()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Self:
         cls = self.__class__
@@ -257,6 +270,20 @@ class Configuration:
     def host(self, value: str) -> None:
         self._base_path = value
         self.server_index = None
+        if self._proxy_from_env:
+            from urllib.request import getproxies  # costs ms to import; only read here
+
+            self._proxy = _env_proxy(getproxies(), value)
+
+    @property
+    def proxy(self) -> Optional[str]:
+        """The proxy URL (from ``HTTP_PROXY``/``HTTPS_PROXY`` when not given)."""
+        return self._proxy
+
+    @proxy.setter
+    def proxy(self, value: Optional[str]) -> None:
+        self._proxy = value
+        self._proxy_from_env = False
 
     def get_host_settings(self) -> list[HostSetting]:
         """The servers the API description lists (one: the configured host)."""
@@ -414,6 +441,11 @@ class Configuration:
             or self.deadline <= 0
         ):
             raise ApiValueError(f"deadline must be a number of seconds > 0, got {self.deadline!r}")
+
+
+def _env_proxy(proxies: dict[str, str], host: str) -> Optional[str]:
+    """The environment's proxy for ``host``'s scheme (or ``ALL_PROXY``)."""
+    return proxies.get(urlsplit(host).scheme) or proxies.get("all")
 
 
 def _redact_url(url: Optional[str]) -> Optional[str]:

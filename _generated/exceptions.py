@@ -10,7 +10,7 @@
     ├── ApiKeyError (KeyError)
     ├── ApiAttributeError (AttributeError)
     └── ApiException                      the server or the network failed the call
-        ├── BadRequestException           400
+        ├── BadRequestException           400  (.detail: the server's reason)
         ├── UnauthorizedException         401
         ├── ForbiddenException            403
         ├── NotFoundException             404
@@ -29,12 +29,14 @@ ever contains the bearer token: only the server's response is quoted.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn, Optional, Union
 
 import pydantic_core
 
 from _generated._constants import ERROR_BODY_EXCERPT
+from _generated._http import header_value, one_line, parse_retry_after
 
 __all__ = [
     "ApiArgumentError",
@@ -55,10 +57,13 @@ __all__ = [
     "TooManyRequestsException",
     "UnauthorizedException",
     "UnprocessableEntityException",
+    "detail_of",
+    "exception_class_for_status",
     "render_path",
 ]
 
 PathToItem = Optional[Sequence[Union[str, int]]]
+_DEFAULT_TITLE = "UsageApi.get_token_usage_api_v2_usage_tokens_get"
 
 
 class OpenApiException(Exception):
@@ -110,23 +115,27 @@ class ApiArgumentError(ApiValueError, pydantic_core.ValidationError):
 
     It is an :class:`ApiValueError` (so a ``ValueError``) and also a pydantic
     ``ValidationError``, which is what code written for the generated client
-    (``validate_call``) catches today. ``.argument`` names the argument.
+    (``validate_call``) catches today; for the arguments the generated client has, its
+    text is pydantic's own (``1 validation error for UsageApi.<method>`` ...).
+    ``.argument`` names the (first) invalid argument, ``.message`` says what was wrong.
     """
 
     argument: str
     message: str
+    _pydantic_text: bool
 
     def __init__(self, *args: Any) -> None:
         # pydantic-core builds the instance in __new__ (from_exception_data); nothing to add.
         Exception.__init__(self, *args)
 
     @classmethod
-    def for_argument(cls, argument: str, value: object, expected: str) -> ApiArgumentError:
+    def for_argument(
+        cls, argument: str, value: object, expected: str, *, title: str = _DEFAULT_TITLE
+    ) -> ApiArgumentError:
         """Build the error for ``argument``: what was given and what was expected."""
-        shown = _short_repr(value)
-        message = f"invalid argument {argument}={shown}: expected {expected}"
+        message = f"invalid argument {argument}={_short_repr(value)}: expected {expected}"
         err = cls.from_exception_data(
-            "get_token_usage_api_v2_usage_tokens_get",
+            title,
             [
                 {
                     "type": "value_error",
@@ -136,16 +145,32 @@ class ApiArgumentError(ApiValueError, pydantic_core.ValidationError):
                 }
             ],
         )
-        err.argument = argument
-        err.message = message
-        err.path_to_item = [argument]
+        err.argument, err.message, err.path_to_item = argument, message, [argument]
+        err._pydantic_text = False
+        return err
+
+    @classmethod
+    def from_validation_error(cls, error: pydantic_core.ValidationError) -> ApiArgumentError:
+        """The same errors as pydantic's ``error`` (same title and text), as this class."""
+        details: list[Any] = [
+            {key: item[key] for key in ("type", "loc", "input", "ctx") if key in item}
+            for item in error.errors(include_url=False)
+        ]
+        err = cls.from_exception_data(error.title, details)
+        first = details[0] if details else {"loc": ("?",)}
+        err.argument = str(first["loc"][0]) if first["loc"] else "?"
+        err.message = error.errors(include_url=False)[0]["msg"] if details else str(error)
+        err.path_to_item = [err.argument]
+        err._pydantic_text = True
         return err
 
     def __str__(self) -> str:
+        if self._pydantic_text:
+            return pydantic_core.ValidationError.__str__(self)
         return self.message
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r})"
+        return f"{type(self).__name__}({str(self)!r})"
 
 
 class ApiException(OpenApiException):
@@ -179,7 +204,7 @@ class ApiException(OpenApiException):
             if self.body is None:
                 raw = http_resp.data
                 self.body = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-            self.headers = http_resp.getheaders()
+            self.headers = http_resp.headers
         super().__init__(self.status, self.reason)
 
     @classmethod
@@ -195,21 +220,38 @@ class ApiException(OpenApiException):
         raise exc_class(http_resp=http_resp, body=body, data=data)
 
     def __str__(self) -> str:
-        error_message = f"({self.status})\nReason: {self.reason}\n"
+        error_message = f"({self.status})\nReason: {self.reason}\n{self._detail_line()}"
         if self.headers:
-            error_message += f"HTTP response headers: {dict(self.headers)}\n"
+            error_message += f"HTTP response headers: {self.headers}\n"
         if self.body:
             error_message += f"HTTP response body: {_excerpt(self.body)}\n"
-        if self.data is not None:
+        if self.data:
             error_message += f"HTTP response data: {self.data}\n"
         return error_message
+
+    def _detail_line(self) -> str:
+        return ""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status={self.status!r}, reason={self.reason!r})"
 
 
 class BadRequestException(ApiException):
-    """Raised when the server answers 400 Bad Request."""
+    """Raised when the server answers 400 Bad Request.
+
+    ``detail`` is the server's reason: the ``detail`` string of the engine's
+    ``{"detail": "..."}`` body (``None`` when the body has none). The message shows it
+    on one line, shortened to a few hundred characters.
+    """
+
+    @property
+    def detail(self) -> Optional[str]:
+        """The server's ``detail`` string, or ``None``."""
+        return detail_of(self.body)
+
+    def _detail_line(self) -> str:
+        detail = self.detail
+        return f"Detail: {one_line(detail)}\n" if detail else ""
 
 
 class UnauthorizedException(ApiException):
@@ -240,9 +282,7 @@ class TooManyRequestsException(ApiException):
 
     @property
     def retry_after(self) -> Optional[float]:
-        from _generated.retry import parse_retry_after
-
-        return parse_retry_after(self.headers.get("Retry-After") if self.headers else None)
+        return parse_retry_after(header_value(self.headers, "Retry-After"))
 
 
 class ServiceException(ApiException):
@@ -314,6 +354,18 @@ def exception_class_for_status(status: int) -> type[ApiException]:
     if 500 <= status <= 599:
         return ServiceException
     return _STATUS_CLASSES.get(status, ApiException)
+
+
+def detail_of(body: Optional[str]) -> Optional[str]:
+    """The ``detail`` string of an error body such as ``{"detail": "..."}``, else ``None``."""
+    if not body or not body.lstrip().startswith("{"):
+        return None
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    detail = parsed.get("detail") if isinstance(parsed, dict) else None
+    return detail if isinstance(detail, str) else None
 
 
 def render_path(path_to_item: PathToItem) -> str:

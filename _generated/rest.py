@@ -8,15 +8,16 @@ whether raised while sending or while reading the body, leaves this module as an
 
 from __future__ import annotations
 
-import functools
 import io
+import ipaddress
+import json
 import ssl
 import time
 from collections.abc import Mapping
 from contextlib import ContextDecorator
 from types import TracebackType
 from typing import Any, Optional, Union
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import urllib3
 from urllib3.exceptions import (
@@ -32,10 +33,10 @@ from urllib3.exceptions import (
 from urllib3.exceptions import (
     TimeoutError as Urllib3TimeoutError,
 )
-from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
 from _generated._constants import DEFAULT_REDIRECTS
+from _generated._http import first_line, origin_label
 from _generated.exceptions import (
     ApiConnectionError,
     ApiException,
@@ -45,11 +46,20 @@ from _generated.exceptions import (
 )
 
 # The generated client let callers import ApiException from here.
-__all__ = ["ApiException", "RESTClientObject", "RESTResponse", "RESTResponseType"]
+__all__ = [
+    "ApiException",
+    "RESTClientObject",
+    "RESTResponse",
+    "RESTResponseType",
+    "origin_label",
+    "should_bypass_proxies",
+]
 
 RESTResponseType = urllib3.HTTPResponse
 
 _READ_CHUNK = 256 * 1024
+_METHODS = frozenset({"GET", "HEAD", "DELETE", "POST", "PUT", "PATCH", "OPTIONS"})
+_SOCKS_SCHEMES = frozenset({"socks5", "socks5h", "socks4", "socks4a"})
 
 # Only redirects are left to urllib3; every other retry is the SDK's decision.
 _TRANSPORT_RETRY = Retry(
@@ -93,7 +103,7 @@ class RESTResponse(io.IOBase):
                         reason=self.reason,
                         headers=self.headers,
                         body=b"",
-                        detail=f"cannot decode the body: {_first_line(exc.__cause__)}",
+                        detail=f"cannot decode the body: {first_line(exc.__cause__)}",
                     ) from exc.__cause__
                 raise
         return self.data
@@ -156,17 +166,20 @@ class RESTResponse(io.IOBase):
 
 
 class RESTClientObject:
-    """Sends single requests over a urllib3 pool built from a ``Configuration``."""
+    """Sends single requests through ``pool_manager.request``, a urllib3 pool manager (a
+    ``ProxyManager`` when a proxy applies to ``Configuration.host``) built from a
+    ``Configuration``."""
 
     def __init__(self, configuration: Any) -> None:
         pool_args: dict[str, Any] = {
             "cert_reqs": ssl.CERT_REQUIRED if configuration.verify_ssl else ssl.CERT_NONE,
             "maxsize": configuration.connection_pool_maxsize,
             "block": True,
+            # Only redirects are left to urllib3; retrying is the SDK's RetryPolicy.
             "retries": _TRANSPORT_RETRY,
         }
-        # Unset TLS files stay out: urllib3 defaults them to None anyway, and every request
-        # pays for each pool argument when it looks up its pool.
+        # Unset TLS files stay out: urllib3 defaults them to None, and every request pays
+        # for each pool argument when it looks up its pool.
         for name, value in (
             ("ca_certs", configuration.ssl_ca_cert),
             ("cert_file", configuration.cert_file),
@@ -182,25 +195,23 @@ class RESTClientObject:
         if configuration.socket_options is not None:
             pool_args["socket_options"] = configuration.socket_options
 
-        self._no_proxy = _parse_no_proxy(configuration.no_proxy)
-        self._direct: Optional[urllib3.PoolManager] = None
         self.pool_manager: urllib3.PoolManager
-        if configuration.proxy:
-            self.pool_manager = urllib3.ProxyManager(
-                proxy_url=configuration.proxy,
-                proxy_headers=configuration.proxy_headers,
-                proxy_ssl_context=configuration.proxy_ssl_context,
-                **pool_args,
-            )
-            if self._no_proxy:
-                self._direct = urllib3.PoolManager(**pool_args)
+        proxy = configuration.proxy
+        if proxy and not should_bypass_proxies(configuration.host, configuration.no_proxy or ""):
+            if proxy.split("://", 1)[0].lower() in _SOCKS_SCHEMES:
+                from urllib3.contrib.socks import SOCKSProxyManager  # needs PySocks
+
+                self.pool_manager = SOCKSProxyManager(
+                    proxy, headers=configuration.proxy_headers, **pool_args
+                )
+            else:
+                if configuration.proxy_ssl_context is not None:
+                    pool_args["proxy_ssl_context"] = configuration.proxy_ssl_context
+                self.pool_manager = urllib3.ProxyManager(
+                    proxy_url=proxy, proxy_headers=configuration.proxy_headers, **pool_args
+                )
         else:
             self.pool_manager = urllib3.PoolManager(**pool_args)
-
-    def _manager_for(self, url: str) -> urllib3.PoolManager:
-        if self._direct is not None and _bypasses_proxy(urlsplit(url).hostname, self._no_proxy):
-            return self._direct
-        return self.pool_manager
 
     def request(
         self,
@@ -210,40 +221,88 @@ class RESTClientObject:
         body: Any = None,
         post_params: Any = None,
         _request_timeout: Union[float, tuple[Optional[float], Optional[float]], Any, None] = None,
-        *,
-        preload_content: bool = False,
     ) -> RESTResponse:
         """Send one attempt and return the response, its body not yet read."""
         method = method.upper()
-        if method not in {"GET", "HEAD", "DELETE", "POST", "PUT", "PATCH", "OPTIONS"}:
+        if method not in _METHODS:
             raise ApiValueError(f"unsupported HTTP method {method!r}")
-        if body is not None or post_params:
-            raise ApiValueError("this API sends no request body")
-        timeout = to_urllib3_timeout(_request_timeout)
+        if post_params and body:
+            raise ApiValueError("body parameter cannot be used with post_params parameter.")
+        headers = dict(headers or {})
+        timeout = to_urllib3_timeout(_request_timeout) if _request_timeout else None
         host = origin_label(url)
-        manager = self._manager_for(url)
         with translate_errors(host):
-            if type(manager) is not urllib3.PoolManager:
-                # A proxy: urllib3 knows the absolute-form and proxy-header rules.
-                resp = manager.request(
-                    method,
-                    url,
-                    headers=dict(headers or {}),
-                    timeout=timeout,
-                    preload_content=preload_content,
-                    redirect=True,
+            if method in ("GET", "HEAD"):
+                resp = self.pool_manager.request(
+                    method, url, fields={}, timeout=timeout, headers=headers, preload_content=False
                 )
             else:
-                resp = _open_direct(
-                    manager, method, url, dict(headers or {}), timeout, preload_content
+                resp = self.pool_manager.request(
+                    method,
+                    url,
+                    timeout=timeout,
+                    headers=headers,
+                    preload_content=False,
+                    **_body_arguments(headers, body, post_params or {}),
                 )
         return RESTResponse(resp, host)
 
     def clear(self) -> None:
         """Close every pooled connection."""
         self.pool_manager.clear()
-        if self._direct is not None:
-            self._direct.clear()
+
+
+def _body_arguments(headers: dict[str, str], body: Any, post_params: Any) -> dict[str, Any]:
+    """``pool_manager.request`` arguments for a request body, by ``Content-Type``."""
+    content_type = headers.get("Content-Type") or ""
+    media = content_type.split(";", 1)[0].strip().lower()
+    if not media or media == "application/json" or media.endswith("+json"):
+        return {"body": None if body is None else json.dumps(body)}
+    if media == "application/x-www-form-urlencoded":
+        return {"fields": post_params, "encode_multipart": False}
+    if media == "multipart/form-data":
+        del headers["Content-Type"]  # urllib3 writes it with the boundary
+        fields = [(k, json.dumps(v) if isinstance(v, dict) else v) for k, v in post_params]
+        return {"fields": fields, "encode_multipart": True}
+    if isinstance(body, (str, bytes)):
+        return {"body": body}
+    if media.startswith("text/") and isinstance(body, bool):
+        return {"body": "true" if body else "false"}
+    raise ApiValueError(
+        "cannot prepare a request body for these arguments: check that the body matches "
+        f"the declared content type {content_type!r}"
+    )
+
+
+def should_bypass_proxies(url: str, no_proxy: str) -> bool:
+    """Whether ``url`` matches a ``no_proxy`` rule: ``*``, a host or domain (``.example.com``),
+    a ``host:port``, or an IP network (``10.0.0.0/8``)."""
+    parsed = urlsplit(url)
+    if not parsed.hostname:
+        return True
+    host = parsed.hostname.lower()
+    host_and_port = parsed.netloc.rpartition("@")[2].lower()
+    try:
+        address: Optional[Any] = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    for entry in (item.strip().lower() for item in no_proxy.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        if address is not None:
+            try:
+                if address in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                pass
+        entry = entry.lstrip(".")
+        if host == entry or host.endswith("." + entry):
+            return True
+        if host_and_port == entry or host_and_port.endswith("." + entry):
+            return True
+    return False
 
 
 def to_urllib3_timeout(value: Any) -> Optional[urllib3.Timeout]:
@@ -304,7 +363,7 @@ def _translate(exc: BaseException, host: str) -> ApiConnectionError:
         )
     if isinstance(exc, (SSLError, ssl.SSLError)):
         err = ApiConnectionError(
-            f"TLS handshake with {host} failed ({_first_line(exc)}): check ssl_ca_cert, "
+            f"TLS handshake with {host} failed ({first_line(exc)}): check ssl_ca_cert, "
             "verify_ssl and the server's certificate",
             host=host,
         )
@@ -324,7 +383,7 @@ def _translate(exc: BaseException, host: str) -> ApiConnectionError:
             host=host,
         )
     return ApiConnectionError(
-        f"connection to {host} failed ({_first_line(exc)}): the server closed or reset "
+        f"connection to {host} failed ({first_line(exc)}): the server closed or reset "
         "the connection; the call may be retried",
         host=host,
     )
@@ -341,105 +400,4 @@ def _os_reason(exc: BaseException) -> str:
         return "connection refused"
     if isinstance(cause, OSError) and cause.strerror:
         return cause.strerror[:200]
-    return _first_line(exc)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:200]
-
-
-def _open_direct(
-    manager: urllib3.PoolManager,
-    method: str,
-    url: str,
-    headers: dict[str, str],
-    timeout: Optional[urllib3.Timeout],
-    preload_content: bool,
-) -> urllib3.BaseHTTPResponse:
-    """One request straight to the host's connection pool, following same-origin and
-    cross-origin redirects (at most ``DEFAULT_REDIRECTS``) the way urllib3 would.
-
-    ``PoolManager.request`` would parse the whole URL again on every call (a per-character
-    Python loop over the query); the origin is parsed once and cached instead.
-    """
-    for redirects_left in range(DEFAULT_REDIRECTS, -1, -1):
-        scheme, hostname, port, target = _split_url(url)
-        pool = manager.connection_from_host(hostname, port, scheme)
-        resp = pool.urlopen(
-            method,
-            target,
-            headers=headers,
-            timeout=timeout,
-            preload_content=preload_content,
-            redirect=False,
-            assert_same_host=False,
-            retries=_TRANSPORT_RETRY,
-        )
-        location = resp.get_redirect_location()
-        if not location or not redirects_left:
-            return resp
-        resp.drain_conn()
-        resp.release_conn()
-        next_url = urljoin(url, location)
-        if _split_url(next_url)[:3] != (scheme, hostname, port):
-            # Credentials are for the engine's origin only, as urllib3 does on redirects.
-            headers = {
-                name: value
-                for name, value in headers.items()
-                if name.lower() not in _CROSS_ORIGIN_DROPPED_HEADERS
-            }
-        if resp.status == 303:
-            method = "GET"
-        url = next_url
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-_CROSS_ORIGIN_DROPPED_HEADERS = frozenset(
-    name.lower() for name in Retry.DEFAULT_REMOVE_HEADERS_ON_REDIRECT
-)
-
-
-def _split_url(url: str) -> tuple[str, Optional[str], Optional[int], str]:
-    """``(scheme, host, port, request target)``; the origin's parse is cached."""
-    scheme_end = url.find("://")
-    path_start = url.find("/", scheme_end + 3) if scheme_end >= 0 else -1
-    if path_start < 0:
-        origin, target = url, "/"
-        for mark in ("?", "#"):
-            if mark in origin:
-                origin, _, rest = origin.partition(mark)
-                target = "/" + mark + rest
-                break
-    else:
-        origin, target = url[:path_start], url[path_start:]
-    scheme, host, port = _parse_origin(origin)
-    return scheme, host, port, target
-
-
-@functools.lru_cache(maxsize=64)
-def _parse_origin(origin: str) -> tuple[str, Optional[str], Optional[int]]:
-    parsed = parse_url(origin)
-    return parsed.scheme or "http", parsed.host, parsed.port
-
-
-def origin_label(url: str) -> str:
-    """``scheme://host:port`` of ``url`` without credentials, for messages and logs."""
-    # The query never holds the host; without it, calls to one endpoint hit urlsplit's cache.
-    parts = urlsplit(url.partition("?")[0])
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.netloc else url
-
-
-def _parse_no_proxy(value: Optional[str]) -> tuple[str, ...]:
-    if not value:
-        return ()
-    return tuple(item.strip().lower().lstrip(".") for item in value.split(",") if item.strip())
-
-
-def _bypasses_proxy(hostname: Optional[str], no_proxy: tuple[str, ...]) -> bool:
-    if not hostname:
-        return False
-    hostname = hostname.lower()
-    return any(
-        entry == "*" or hostname == entry or hostname.endswith("." + entry) for entry in no_proxy
-    )
+    return first_line(exc)

@@ -13,8 +13,6 @@ import random as _random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any, Optional, Union
 
 from _generated._constants import (
@@ -25,6 +23,7 @@ from _generated._constants import (
     DEFAULT_MAX_RETRY_AFTER,
     RETRY_STATUSES,
 )
+from _generated._http import parse_retry_after
 from _generated.exceptions import ApiConnectionError, ApiValueError
 
 __all__ = ["RetryDecision", "RetryPolicy", "RetrySetting", "parse_retry_after"]
@@ -171,29 +170,3 @@ def _final(status: Optional[int]) -> RetryDecision:
 
 RetrySetting = Union[None, int, RetryPolicy, Any]
 """What ``Configuration(retries=...)`` and ``_retries=`` accept (``Any``: a urllib3 ``Retry``)."""
-
-
-def parse_retry_after(value: Optional[str], now: Optional[datetime] = None) -> Optional[float]:
-    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP-date.
-
-    Returns ``None`` when the value is absent or unreadable, ``0.0`` for dates in the past.
-    """
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if seconds == seconds else None  # NaN is unreadable
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    current = now or datetime.now(timezone.utc)
-    return max(0.0, (when - current).total_seconds())

@@ -1,11 +1,18 @@
 """Shared fixtures: the two test servers and SDK objects pointed at them.
 
 - ``engine_server`` (session): the FastAPI reference app (``test/engine_app.py``) under
-  uvicorn on 127.0.0.1; an :class:`EngineServer` handle.
-- ``fake_engine`` (function): a fresh ``FakeUsageEngine`` with the same seeded records.
-- ``configuration`` / ``api_client`` / ``api``: SDK objects for ``engine_server``.
+  uvicorn on 127.0.0.1, answering as the real engine does; an :class:`EngineServer` handle.
+- ``spec_server`` (session): the same app in spec mode (as the OpenAPI description says:
+  422 bodies, omitted bounds the current UTC day, 401 ``Not authenticated``).
+- ``fake_engine`` (function): a fresh ``FakeUsageEngine`` with the same seeded records
+  (engine mode); ``spec_fake``: the same in spec mode.
+- ``configuration`` / ``api_client`` / ``api``: SDK objects for ``engine_server``;
+  ``spec_api`` a ``UsageApi`` for ``spec_server``.
 - ``bearer_env``: ``BEARER_TOKEN`` set to the server's token (for the docs' examples).
 - ``sample_data``: the seeded records both servers serve.
+- ``http_pool`` (raw urllib3, no retries), ``shared_fake`` / ``shared_spec_fake`` (one fake
+  per module, for hypothesis tests), ``shared_pair`` (one of them and the FastAPI server of
+  the same mode, both modes in turn): for the tests of the servers themselves.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from engine_app import Received, create_app
 from _generated.testing import ENDPOINT_PATH, FakeUsageEngine, UsageRecord, sample_records
 
 if TYPE_CHECKING:
+    import urllib3
     import uvicorn
 
     from _generated import ApiClient, Configuration, UsageApi
@@ -31,6 +39,8 @@ if TYPE_CHECKING:
 SAMPLE_SEED = 0
 #: Token of the FastAPI server; distinctive so leak checks can search output for it.
 ENGINE_TOKEN = "engine-test-token-7f3c9a41d2"
+#: Keys the FastAPI servers also know, with a role that may not read usage (403).
+EXTRA_KEYS = {"task-admin-key-5e1d": "TASK-ADMIN"}
 _START_TIMEOUT = 10.0
 
 
@@ -40,7 +50,7 @@ class EngineServer:
 
     ``host`` is the base URL (``http://127.0.0.1:PORT``), ``token`` the accepted bearer
     token, ``records`` the served data, ``received`` what it recorded (see
-    ``engine_app.Received``), ``reset()`` forgets that.
+    ``engine_app.Received``), ``reset()`` forgets that; ``spec_mode`` which way it answers.
     """
 
     host: str
@@ -50,6 +60,7 @@ class EngineServer:
     app: Any = field(repr=False)
     server: uvicorn.Server = field(repr=False)
     thread: threading.Thread = field(repr=False)
+    spec_mode: bool = False
 
     @property
     def received(self) -> list[Received]:
@@ -91,16 +102,13 @@ def sample_data() -> tuple[UsageRecord, ...]:
     return tuple(sample_records(seed=SAMPLE_SEED))
 
 
-@pytest.fixture(scope="session")
-def engine_server(sample_data: tuple[UsageRecord, ...]) -> Iterator[EngineServer]:
-    """The FastAPI reference server under uvicorn on 127.0.0.1 (one per session).
-
-    Its recorded requests are *not* cleared between tests: call ``engine_server.reset()``
-    first in a test that asserts on ``engine_server.received``.
-    """
+def _serve(records: tuple[UsageRecord, ...], *, spec_mode: bool) -> Iterator[EngineServer]:
+    """Run the FastAPI reference app under uvicorn on 127.0.0.1 until the generator closes."""
     import uvicorn
 
-    app = create_app(sample_data, ENGINE_TOKEN)
+    app = create_app(
+        records, ENGINE_TOKEN, spec_mode=spec_mode, tokens=EXTRA_KEYS, seed=SAMPLE_SEED
+    )
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on such sockets (else ~40 ms per call).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -129,15 +137,32 @@ def engine_server(sample_data: tuple[UsageRecord, ...]) -> Iterator[EngineServer
             host=f"http://127.0.0.1:{port}",
             port=port,
             token=ENGINE_TOKEN,
-            records=sample_data,
+            records=records,
             app=app,
             server=server,
             thread=thread,
+            spec_mode=spec_mode,
         )
     finally:
         server.should_exit = True
         thread.join(timeout=5)
         sock.close()
+
+
+@pytest.fixture(scope="session")
+def engine_server(sample_data: tuple[UsageRecord, ...]) -> Iterator[EngineServer]:
+    """The FastAPI reference server in engine mode under uvicorn on 127.0.0.1 (one per session).
+
+    Its recorded requests are *not* cleared between tests: call ``engine_server.reset()``
+    first in a test that asserts on ``engine_server.received``.
+    """
+    yield from _serve(sample_data, spec_mode=False)
+
+
+@pytest.fixture(scope="session")
+def spec_server(sample_data: tuple[UsageRecord, ...]) -> Iterator[EngineServer]:
+    """The FastAPI reference server in spec mode (one per session; see ``engine_server``)."""
+    yield from _serve(sample_data, spec_mode=True)
 
 
 @pytest.fixture
@@ -146,8 +171,53 @@ def fake_engine(sample_data: tuple[UsageRecord, ...]) -> Iterator[FakeUsageEngin
 
     Fresh per test: no recorded requests, no queued faults, no latency.
     """
-    with FakeUsageEngine(sample_data) as engine:
+    with FakeUsageEngine(sample_data, seed=SAMPLE_SEED) as engine:
         yield engine
+
+
+@pytest.fixture
+def spec_fake(sample_data: tuple[UsageRecord, ...]) -> Iterator[FakeUsageEngine]:
+    """Like ``fake_engine``, in spec mode (``FakeUsageEngine(spec_mode=True)``)."""
+    with FakeUsageEngine(sample_data, spec_mode=True, seed=SAMPLE_SEED) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def http_pool() -> Iterator[urllib3.PoolManager]:
+    """Raw HTTP for tests of the servers themselves: no retries, redirects returned as is."""
+    import urllib3
+
+    timeout = urllib3.Timeout(connect=2.0, read=5.0)
+    with urllib3.PoolManager(retries=False, timeout=timeout) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="module")
+def shared_fake(sample_data: tuple[UsageRecord, ...]) -> Iterator[FakeUsageEngine]:
+    """One engine-mode fake per module, for hypothesis tests (fixtures there can't be per-test)."""
+    with FakeUsageEngine(sample_data, seed=SAMPLE_SEED) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="module")
+def shared_spec_fake(sample_data: tuple[UsageRecord, ...]) -> Iterator[FakeUsageEngine]:
+    """Like ``shared_fake``, in spec mode."""
+    with FakeUsageEngine(sample_data, spec_mode=True, seed=SAMPLE_SEED) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="module", params=["engine", "spec"])
+def shared_pair(
+    request: pytest.FixtureRequest,
+    shared_fake: FakeUsageEngine,
+    shared_spec_fake: FakeUsageEngine,
+    engine_server: EngineServer,
+    spec_server: EngineServer,
+) -> tuple[FakeUsageEngine, EngineServer]:
+    """The module's fake and the FastAPI engine in the same mode (each mode in turn)."""
+    if request.param == "engine":
+        return shared_fake, engine_server
+    return shared_spec_fake, spec_server
 
 
 @pytest.fixture
@@ -171,6 +241,15 @@ def api(api_client: ApiClient) -> UsageApi:
     from _generated import UsageApi
 
     return UsageApi(api_client)
+
+
+@pytest.fixture
+def spec_api(spec_server: EngineServer) -> Iterator[UsageApi]:
+    """A ``UsageApi`` talking to ``spec_server`` (its client closed after the test)."""
+    from _generated import UsageApi
+
+    with spec_server.api_client() as client:
+        yield UsageApi(client)
 
 
 @pytest.fixture

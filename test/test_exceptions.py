@@ -55,11 +55,11 @@ def get(api: UsageApi) -> Any:
 
 
 def test_missing_token_raises_unauthorized_with_the_servers_answer(
-    engine_server: EngineServer,
+    spec_server: EngineServer,
 ) -> None:
-    with engine_server.api_client(access_token=None) as client:
+    with spec_server.api_client(access_token=None) as client:
         error, received = call_tagged_raises(
-            engine_server, UnauthorizedException, get(UsageApi(client))
+            spec_server, UnauthorizedException, get(UsageApi(client))
         )
 
     assert "authorization" not in received.headers
@@ -101,14 +101,14 @@ def test_wrong_token_raises_unauthorized_without_echoing_the_token(
     ],
 )
 def test_server_validation_error_raises_422_with_parsed_data(
-    engine_server: EngineServer,
+    spec_server: EngineServer,
     api_client: ApiClient,
     query: str,
     loc: list[Any],
     bad_input: str,
 ) -> None:
     response = api_client.call_api(
-        "GET", engine_server.url(f"/api/v2/usage/tokens?{query}"), engine_server.auth_headers
+        "GET", spec_server.url(f"/api/v2/usage/tokens?{query}"), spec_server.auth_headers
     )
     assert response.status == 422
 
@@ -290,9 +290,9 @@ def test_invalid_arguments_fail_before_the_network_naming_the_argument(
         assert isinstance(error, ApiValueError) and isinstance(error, OpenApiException)
         assert error.argument == argument
         assert argument in str(error)
-        assert "expected" in str(error)
-        [detail] = error.errors()
-        assert detail["loc"] == (argument,)
+        # pydantic's own text where the generated client has it, else this package's words
+        assert "Input should be" in str(error) or "expected" in str(error)
+        assert error.errors()[0]["loc"][0] == argument
 
 
 def test_bad_request_auth_does_not_echo_its_value(

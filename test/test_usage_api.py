@@ -187,10 +187,10 @@ def test_offset_with_seconds_is_sent_as_the_same_instant_in_utc(
 
 
 def test_omitted_times_are_not_sent_and_the_server_uses_the_current_utc_day(
-    engine_server: EngineServer, api: UsageApi
+    spec_server: EngineServer, spec_api: UsageApi
 ) -> None:
     before = datetime.now(UTC)
-    rows, received = call_tagged(engine_server, get(api), group_by=["task"])
+    rows, received = call_tagged(spec_server, get(spec_api), group_by=["task"])
     after = datetime.now(UTC)
 
     names = [key for key, _ in query_pairs(received)]
@@ -201,7 +201,7 @@ def test_omitted_times_are_not_sent_and_the_server_uses_the_current_utc_day(
     day_starts = {d.replace(hour=0, minute=0, second=0, microsecond=0) for d in (before, after)}
     assert received.start in day_starts
     assert rows_of(rows) == expected_rows(
-        engine_server.records, received.start, received.end, ["task"]
+        spec_server.records, received.start, received.end, ["task"]
     )
 
 
@@ -327,11 +327,14 @@ def test_extra_headers_reach_the_server(engine_server: EngineServer, api: UsageA
     assert received.authorized is True
 
 
-def test_content_type_reaches_the_server(engine_server: EngineServer, api: UsageApi) -> None:
+def test_content_type_is_accepted_but_a_get_sends_none(
+    engine_server: EngineServer, api: UsageApi
+) -> None:
+    # As in the generated client: _content_type only applies to operations with a body.
     _, received = call_tagged(
         engine_server, get(api), start_time=NOV1, end_time=NOV3, _content_type="application/json"
     )
-    assert received.headers["content-type"] == "application/json"
+    assert "content-type" not in received.headers
     assert received.status == 200
 
 
@@ -426,7 +429,7 @@ def test_without_preload_content_returns_the_unread_urllib3_response(
         response.release_conn()
     assert len(body) == int(response.headers["Content-Length"])
     assert response.tell() == len(body)
-    data = json.loads(body)
+    data = sorted(json.loads(body), key=lambda d: d["rule_type"])  # the order is arbitrary
     assert [
         (d["rule_type"], d["task_id"], *(d["count"][k] for k in ("inference", "eval_prompt")))
         for d in data
@@ -435,9 +438,9 @@ def test_without_preload_content_returns_the_unread_urllib3_response(
 
 
 def test_without_preload_content_does_not_raise_for_error_statuses(
-    engine_server: EngineServer,
+    spec_server: EngineServer,
 ) -> None:
-    with engine_server.api_client(access_token=None) as client:
+    with spec_server.api_client(access_token=None) as client:
         response = UsageApi(
             client
         ).get_token_usage_api_v2_usage_tokens_get_without_preload_content()

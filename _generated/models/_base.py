@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import pprint
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from pydantic import BaseModel, ConfigDict
+from pydantic_core import to_jsonable_python
 from typing_extensions import Self
 
-__all__ = ["MODEL_CONFIG", "ApiModel"]
+__all__ = ["MODEL_CONFIG", "ApiModel", "mark_parsed"]
 
 #: Field names equal the JSON names; assignments are validated; unknown response
 #: fields are kept (``model_extra``) so a newer server never breaks this client.
@@ -26,13 +27,19 @@ class ApiModel(BaseModel):
 
     model_config = MODEL_CONFIG
 
+    #: Properties of the schema that may be ``null``: ``to_dict`` keeps them as ``None``
+    #: when they were set (parsing sets every property, as the generated ``from_dict`` does).
+    _nullable: ClassVar[tuple[str, ...]] = ()
+    #: Fields holding models (or lists of them) that parsing must mark too.
+    _nested: ClassVar[tuple[str, ...]] = ()
+
     def to_str(self) -> str:
-        """The model as a pretty-printed dict."""
-        return pprint.pformat(self.to_dict())
+        """The model as a pretty-printed dict (``model_dump`` by alias)."""
+        return pprint.pformat(self.model_dump(by_alias=True))
 
     def to_json(self) -> str:
         """The model as JSON (``json.dumps`` of :meth:`to_dict`)."""
-        return json.dumps(self.to_dict())
+        return json.dumps(to_jsonable_python(self.to_dict()))
 
     @classmethod
     def from_json(cls, json_str: str) -> Optional[Self]:
@@ -42,40 +49,63 @@ class ApiModel(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """The model as a dict by alias.
 
-        Fields that hold ``None`` are left out unless they were explicitly set
-        (a nullable field set to ``None`` appears as ``None``); nested models
-        become dicts; unknown fields the server sent are kept.
+        ``None`` values are left out, except for a nullable property that was set
+        (every property is set after parsing or ``from_dict``); nested models become
+        dicts; unknown fields the server sent are kept.
         """
-        out: dict[str, Any] = {}
+        # The generated client's order: the set values, then the nullable ones set to None.
+        out = {name: _plain(value) for name, value in self.__dict__.items() if value is not None}
         fields_set = self.model_fields_set
-        values = dict(self.__dict__)
+        for name in self._nullable:
+            if self.__dict__.get(name) is None and name in fields_set:
+                out[name] = None
         if self.__pydantic_extra__:
-            values.update(self.__pydantic_extra__)
-        for name, value in values.items():
-            if value is None and name not in fields_set:
-                continue
-            field = type(self).model_fields.get(name)
-            key = field.alias if field is not None and field.alias else name
-            out[key] = _plain(value)
+            out.update((name, _plain(value)) for name, value in self.__pydantic_extra__.items())
         return out
 
     @classmethod
     def from_dict(cls, obj: Optional[Any]) -> Optional[Self]:
-        """Build the model from a dict; ``None`` gives ``None``, an instance is returned as is."""
+        """Build the model from a dict; ``None`` gives ``None``. Every property of the
+        schema counts as set, as in the generated client."""
         if obj is None:
             return None
-        if isinstance(obj, cls):
-            return obj
-        return cls.model_validate(obj)
+        if not isinstance(obj, dict):
+            return cls.model_validate(obj)
+        model = cls.model_validate(obj)
+        mark_parsed(model)
+        return model
+
+
+def mark_parsed(value: Any) -> Any:
+    """Count every property of the parsed model(s) in ``value`` as set; returns ``value``."""
+    if isinstance(value, list):
+        if value and isinstance(value[0], ApiModel):
+            cls = type(value[0])
+            names = frozenset(cls.model_fields)
+            # Most rows already name every property; only the others are touched.
+            for model in [m for m in value if not names <= m.__pydantic_fields_set__]:
+                model.__pydantic_fields_set__.update(names)
+            if cls._nested:
+                for model in value:
+                    _mark_nested(model)
+        return value
+    if isinstance(value, ApiModel):
+        value.__pydantic_fields_set__.update(type(value).model_fields.keys())
+        _mark_nested(value)
+    return value
+
+
+def _mark_nested(model: ApiModel) -> None:
+    for name in model._nested:
+        mark_parsed(getattr(model, name))
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, ApiModel):
-        return value.to_dict()
+    to_dict = getattr(value, "to_dict", None)
+    if isinstance(value, BaseModel) and callable(to_dict):
+        return to_dict()
     if isinstance(value, BaseModel):
         return value.model_dump(by_alias=True)
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
     return value

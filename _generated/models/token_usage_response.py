@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import ClassVar, Optional
 
 from pydantic import StrictStr
 
@@ -18,6 +18,8 @@ class TokenUsageResponse(ApiModel):
     ``rule_type`` is set when grouped by rule type, ``task_id`` when grouped by
     task; otherwise they are ``None``.
     """
+
+    _nullable: ClassVar[tuple[str, ...]] = ("rule_type", "task_id")
 
     rule_type: Optional[StrictStr] = None
     task_id: Optional[StrictStr] = None

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from enum import Enum
+from typing import Final, Literal
 
 from typing_extensions import Self
 
-__all__ = ["TokenUsageScope"]
+__all__ = ["SCOPES", "ScopeName", "TokenUsageScope"]
+
+ScopeName = Literal["rule_type", "task"]
+"""The values of ``TokenUsageScope``, for type hints (checked against the enum below)."""
 
 
 class TokenUsageScope(str, Enum):
@@ -23,3 +27,7 @@ class TokenUsageScope(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+#: The scope values in the schema's order, derived from the enum (the one definition).
+SCOPES: Final[tuple[str, ...]] = tuple(member.value for member in TokenUsageScope)

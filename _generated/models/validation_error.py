@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from pydantic import StrictStr
 
@@ -14,6 +14,8 @@ __all__ = ["ValidationError"]
 
 class ValidationError(ApiModel):
     """What the server rejected: ``loc`` (where), ``msg`` (why), ``type`` (error code)."""
+
+    _nullable: ClassVar[tuple[str, ...]] = ("input",)
 
     loc: list[LocationInner]
     msg: StrictStr
