@@ -171,7 +171,8 @@ def test_html_output(engine_server: Any, tmp_path: Path) -> None:
 # -- where host and token come from --------------------------------------------------------
 
 
-def test_default_range_is_today_in_utc_as_the_server_does(fake_engine: FakeUsageEngine) -> None:
+def test_default_range_is_today_in_utc_with_both_bounds_sent(fake_engine: FakeUsageEngine) -> None:
+    # The engine reads an omitted bound as "no bound": the CLI always sends both.
     before = datetime.now(timezone.utc).date()
     result = run_cli("tokens", "--format", "csv", env=engine_env(fake_engine))
     after = datetime.now(timezone.utc).date()
