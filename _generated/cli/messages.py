@@ -124,6 +124,7 @@ def _duration(seconds: float) -> str:
 
 #: The SDK's advice names its settings; the command line has flags for them.
 _CLI_NAMES: Final = (
+    (": call .resume() to fetch the rest", ""),
     ("raise _request_timeout", "raise --timeout"),
     ("check Configuration.proxy", "check --proxy or $HTTPS_PROXY/$HTTP_PROXY"),
     ("Configuration.host", "--host"),
@@ -219,6 +220,10 @@ class Notes:
     def note(self, message: str) -> None:
         if not self._quiet:
             sys.stderr.write(one_line(message, self._secrets))
+
+    def warn(self, message: str) -> None:
+        """A warning: shown even with ``--quiet`` (something may be wrong)."""
+        sys.stderr.write(one_line(f"warning: {message}", self._secrets))
 
     def verbose(self, message: str) -> None:
         if self._verbose:

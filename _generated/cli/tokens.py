@@ -27,7 +27,6 @@ from _generated.reports import (
     PriceList,
     Totals,
     UsageCache,
-    UsageCacheWarning,
     UsageReport,
     compare,
     costs,
@@ -171,7 +170,8 @@ def run_tokens(args: argparse.Namespace, secrets: list[str]) -> int:
         secrets.append(target.token)
     cache = _cache(args)
     with Server(target, notes.note) as server, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UsageCacheWarning)
+        # Warnings (the cache's, a token over plain http) become genai-usage: lines.
+        warnings.simplefilter("always", UserWarning)
         if server.token and server.token not in secrets:
             secrets.append(server.token)
         args.resolved_host = server.host or ""
@@ -193,9 +193,9 @@ def run_tokens(args: argparse.Namespace, secrets: list[str]) -> int:
                 fetcher = Fetcher(client, plan, args, cache, notes)
                 totals = fetcher.run()
         finally:
-            for warning in caught:
-                if issubclass(warning.category, UsageCacheWarning):
-                    notes.note(f"warning: {warning.message}")
+            shown = [w for w in caught if issubclass(w.category, UserWarning)]
+            for message in dict.fromkeys(str(warning.message) for warning in shown):
+                notes.warn(message)
     if cache is not None and fetcher.from_cache:
         notes.note(f"{fetcher.from_cache} of {fetcher.windows} windows from the cache")
     notes.verbose(

@@ -326,6 +326,7 @@ def test_a_partial_report_exits_4_and_writes_nothing(fake_engine: FakeUsageEngin
     )  # fmt: skip
     assert result.returncode == 4
     assert_one_line_error(result, "1 of 7 report windows failed", "nothing was written")
+    assert "resume()" not in result.stderr
     assert fake_engine.attempts == 7
 
 
