@@ -55,7 +55,8 @@ class RetryPolicy:
     jitter: float = DEFAULT_BACKOFF_JITTER
     max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
     statuses: frozenset[int] = RETRY_STATUSES
-    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+    # object, not None: the async client awaits what an async sleep (asyncio.sleep) returns.
+    sleep: Callable[[float], object] = field(default=time.sleep, repr=False, compare=False)
     random: Callable[[], float] = field(default=_random.random, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -17,14 +17,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
-from bench import figures
+from bench import aio_figures, figures
 from bench.figures import Figure
 from bench.server import BenchServer
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 START_MARK = "<!-- bench:start -->"
 END_MARK = "<!-- bench:end -->"
-NAMES = ("large", "small", "import", "cold", "memory", "concurrency")
+NAMES = ("large", "small", "import", "cold", "memory", "concurrency", "async", "async-report")
 
 
 def machine() -> list[tuple[str, str]]:
@@ -118,6 +118,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         run("small", lambda: figures.small_response(server.url))
         run("import", figures.import_time)
         run("cold", lambda: figures.cold_call(server.url))
+        run("async", lambda: aio_figures.small_response(server.url))
     if "memory" in only:
         print("measuring memory ...", file=sys.stderr, flush=True)
         rows.extend(figures.memory())
@@ -129,6 +130,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"concurrency figure unavailable: {exc}", file=sys.stderr)
         else:
             rows.append(figure)
+
+    run("async-report", aio_figures.report_concurrency)
 
     print()
     print(text_table(rows))

@@ -7,6 +7,8 @@
 - :func:`call_tagged`: call the API with a unique header and return what the FastAPI server
   recorded for exactly that request.
 - :func:`query_pairs` / :func:`assert_rfc3339`: read back what the server received.
+- :data:`NOV1` ... :data:`END`, :class:`Sleeps`, :func:`fetch`: the ranges, the injected
+  sleep and the call most tests share.
 """
 
 from __future__ import annotations
@@ -34,6 +36,31 @@ RFC3339_WITH_OFFSET = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}:\d{2}$"
 )
 UTC = timezone.utc
+#: Days of the sample data (November 2026, UTC) that tests ask for.
+NOV1 = datetime(2026, 11, 1, tzinfo=UTC)
+NOV2 = datetime(2026, 11, 2, tzinfo=UTC)
+NOV3 = datetime(2026, 11, 3, tzinfo=UTC)
+#: The range :func:`fetch` asks for: two days with data.
+START = NOV2
+END = datetime(2026, 11, 4, tzinfo=UTC)
+
+
+class Sleeps:
+    """An injected ``sleep`` that records the delays asked for and returns at once."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+def fetch(api: Any, **kwargs: Any) -> list[Any]:
+    """``api.get_token_usage_api_v2_usage_tokens_get`` for ``[START, END)``."""
+    rows: list[Any] = api.get_token_usage_api_v2_usage_tokens_get(
+        start_time=START, end_time=END, **kwargs
+    )
+    return rows
 
 
 def reference_dir() -> Optional[Path]:

@@ -13,6 +13,8 @@ from urllib.parse import unquote
 
 import pytest
 from _helpers import (
+    NOV1,
+    NOV3,
     TAG_HEADER,
     assert_rfc3339,
     call_tagged,
@@ -41,8 +43,6 @@ from _generated.rest import RESTResponse
 if TYPE_CHECKING:
     from conftest import EngineServer
 
-NOV1 = datetime(2026, 11, 1, tzinfo=timezone.utc)
-NOV3 = datetime(2026, 11, 3, tzinfo=timezone.utc)
 PATH = "/api/v2/usage/tokens"
 RESPONSE_TYPES = {"200": "List[TokenUsageResponse]", "422": "HTTPValidationError"}
 

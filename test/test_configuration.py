@@ -8,12 +8,11 @@ import copy
 import logging
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from _helpers import call_tagged
+from _helpers import NOV1, NOV2, call_tagged
 
 from _generated import ApiClient, ApiTimeoutError, ApiValueError, Configuration, UsageApi
 from _generated import __version__ as sdk_version
@@ -27,8 +26,6 @@ if TYPE_CHECKING:
     from _generated.testing import FakeUsageEngine
 
 TOKEN = "cfg-secret-token-5b1e"
-NOV1 = datetime(2026, 11, 1, tzinfo=timezone.utc)
-NOV2 = datetime(2026, 11, 2, tzinfo=timezone.utc)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from typing import Any
 import pydantic
 import pytest
 import urllib3
+from _helpers import END, START, Sleeps, fetch
 from urllib3.util.retry import Retry
 
 from _generated import ApiClient, Configuration, TokenUsageResponse, UsageApi
@@ -49,19 +50,7 @@ from _generated.models import HTTPValidationError
 from _generated.retry import RetryPolicy
 from _generated.testing import FakeUsageEngine, Fault
 
-START = datetime(2026, 11, 2, tzinfo=timezone.utc)
-END = datetime(2026, 11, 4, tzinfo=timezone.utc)
 JITTER_DRAW = 0.5  # every jitter draw; delay = nominal * (1 - 0.25 * 0.5)
-
-
-class Sleeps:
-    """An injected ``sleep`` that records the delays asked for and returns at once."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 @pytest.fixture
@@ -82,10 +71,6 @@ def backoff(n: int) -> float:
 def usage_api(engine: FakeUsageEngine, **config: Any) -> Iterator[UsageApi]:
     with engine.api_client(**config) as client:
         yield UsageApi(client)
-
-
-def fetch(api: UsageApi, **kwargs: Any) -> list[TokenUsageResponse]:
-    return api.get_token_usage_api_v2_usage_tokens_get(start_time=START, end_time=END, **kwargs)
 
 
 def expect(error: type[BaseException], api: UsageApi, **kwargs: Any) -> tuple[BaseException, float]:

@@ -23,7 +23,6 @@ import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Optional
@@ -31,6 +30,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 import urllib3
+from _helpers import END, START, Sleeps, fetch
 
 from _generated import ApiClient, Configuration, UsageApi
 from _generated._constants import DEFAULT_REDIRECTS
@@ -44,8 +44,6 @@ from _generated.exceptions import (
 from _generated.retry import RetryPolicy
 from _generated.testing import ENDPOINT_PATH, FakeUsageEngine, Fault
 
-START = datetime(2026, 11, 2, tzinfo=timezone.utc)
-END = datetime(2026, 11, 4, tzinfo=timezone.utc)
 TOKEN = "tls-test-token-5d81c0e2"
 ROW = {
     "rule_type": "PIIDataRule",
@@ -62,10 +60,6 @@ ROW = {
 IO_TIMEOUT = 5.0
 
 
-def fetch(api: UsageApi, **kwargs: Any) -> list[Any]:
-    return api.get_token_usage_api_v2_usage_tokens_get(start_time=START, end_time=END, **kwargs)
-
-
 def eventually(predicate: Any, seconds: float = 2.0) -> bool:
     """Poll ``predicate`` until true or ``seconds`` pass (servers finish after the client)."""
     deadline = time.monotonic() + seconds
@@ -74,14 +68,6 @@ def eventually(predicate: Any, seconds: float = 2.0) -> bool:
             return False
         time.sleep(0.01)
     return True
-
-
-class Sleeps:
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 # -- certificates ---------------------------------------------------------------------------------
@@ -612,7 +598,7 @@ def test_token_over_plain_http_to_a_remote_host_warns(
     with ApiClient(config) as client:
         api = UsageApi(client)
         with pytest.warns(InsecureTokenWarning) as caught:
-            rows = fetch(api)
+            rows = api.get_token_usage_api_v2_usage_tokens_get(start_time=START, end_time=END)
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             fetch(api)  # once per host and client

@@ -15,11 +15,11 @@ import socket
 import traceback
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _helpers import END, START
 
 from _generated import ApiClient, Configuration, UsageApi
 from _generated._constants import LOGGER_NAME
@@ -41,8 +41,6 @@ from _generated.retry import RetryPolicy
 from _generated.testing import FakeUsageEngine, Fault
 
 TOKEN = f"hygiene-{uuid.uuid4().hex}"
-START = datetime(2026, 11, 2, tzinfo=timezone.utc)
-END = datetime(2026, 11, 4, tzinfo=timezone.utc)
 
 
 def no_sleep(seconds: float) -> None:

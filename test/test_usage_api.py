@@ -19,6 +19,8 @@ import pytest
 import urllib3
 from _helpers import (
     DATA_DIR,
+    NOV1,
+    NOV3,
     UTC,
     as_instant,
     assert_rfc3339,
@@ -50,9 +52,6 @@ if TYPE_CHECKING:
     from conftest import EngineServer
 
     from _generated.testing import FakeUsageEngine
-
-NOV1 = datetime(2026, 11, 1, tzinfo=UTC)
-NOV3 = datetime(2026, 11, 3, tzinfo=UTC)
 
 
 def get(api: UsageApi) -> Any:

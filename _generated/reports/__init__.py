@@ -43,6 +43,7 @@ from _generated.reports.compare import Change, Comparison, compare, previous_per
 from _generated.reports.costs import Costs, Price, PriceList, costs, parse_price
 from _generated.reports.errors import PartialReportError, describe_error
 from _generated.reports.fetch import UsageStream, fetch_usage, stream_usage
+from _generated.reports.fetch_async import fetch_usage_async, resume_usage_async
 from _generated.reports.periods import (
     WHEN_FORMS,
     Window,
@@ -88,11 +89,13 @@ __all__ = [
     "default_cache_dir",
     "describe_error",
     "fetch_usage",
+    "fetch_usage_async",
     "local_midnight",
     "parse_price",
     "parse_when",
     "previous_period",
     "resolve_zone",
+    "resume_usage_async",
     "split_windows",
     "stream_usage",
     "to_utc",

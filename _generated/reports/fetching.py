@@ -36,7 +36,15 @@ from _generated.reports.periods import UTC, Window
 from _generated.reports.store import GroupTable, WindowColumns, sorted_columns
 from _generated.rest import RESTResponse
 
-__all__ = ["ProgressCallback", "fetch_window", "host_of", "iter_windows", "resolve_api"]
+__all__ = [
+    "ProgressCallback",
+    "cached_windows",
+    "fetch_window",
+    "host_of",
+    "iter_windows",
+    "keep_fetched",
+    "resolve_api",
+]
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -216,6 +224,41 @@ class Fetched:
     provisional: set[int] = field(default_factory=set)
 
 
+def cached_windows(
+    plan: FetchPlan,
+    windows: Sequence[Window],
+    group_by: tuple[str, ...],
+    table: GroupTable,
+    record: Fetched,
+) -> tuple[dict[int, Outcome], list[int], list[bool], str]:
+    """``(ready, todo, closed, scope)``: the windows the cache holds (closed and stored), the
+    indexes still to request, which windows are closed, and the cache scope. Records the
+    cached and provisional (still open) windows in ``record``."""
+    now = plan.clock()
+    settle = plan.cache.settle if plan.cache is not None else plan.settle
+    closed = [w.end.astimezone(UTC) <= now - settle for w in windows]
+    record.provisional.update(i for i, is_closed in enumerate(closed) if not is_closed)
+    scope = UsageCache.scope(plan.api, group_by) if plan.cache is not None else ""
+    ready: dict[int, Outcome] = {}
+    todo: list[int] = []
+    for i, window in enumerate(windows):
+        hit = plan.cache.load(scope, window, table) if plan.cache and closed[i] else None
+        if hit is None:
+            todo.append(i)
+        else:
+            record.cached.add(i)
+            ready[i] = hit
+    return ready, todo, closed, scope
+
+
+def keep_fetched(
+    plan: FetchPlan, scope: str, closed: bool, outcome: Outcome, table: GroupTable
+) -> None:
+    """Store a freshly fetched window in the plan's cache if it is closed."""
+    if plan.cache is not None and closed and isinstance(outcome, WindowColumns):
+        plan.cache.store(scope, outcome, table)
+
+
 def iter_results(
     plan: FetchPlan,
     windows: Sequence[Window],
@@ -233,20 +276,7 @@ def iter_results(
     and holds at most about ``2 * workers`` windows ahead.
     """
     record = into if into is not None else Fetched()
-    now = plan.clock()
-    settle = plan.cache.settle if plan.cache is not None else plan.settle
-    closed = [w.end.astimezone(UTC) <= now - settle for w in windows]
-    record.provisional.update(i for i, is_closed in enumerate(closed) if not is_closed)
-    scope = UsageCache.scope(plan.api, group_by) if plan.cache is not None else ""
-    ready: dict[int, Outcome] = {}
-    todo: list[int] = []
-    for i, window in enumerate(windows):
-        hit = plan.cache.load(scope, window, table) if plan.cache and closed[i] else None
-        if hit is None:
-            todo.append(i)
-        else:
-            record.cached.add(i)
-            ready[i] = hit
+    ready, todo, closed, scope = cached_windows(plan, windows, group_by, table, record)
     pending = iter_windows(
         plan.api,
         [windows[i] for i in todo],
@@ -264,8 +294,7 @@ def iter_results(
         for position, outcome in pending:
             index = todo[position]
             done += 1
-            if plan.cache is not None and closed[index] and isinstance(outcome, WindowColumns):
-                plan.cache.store(scope, outcome, table)
+            keep_fetched(plan, scope, closed[index], outcome, table)
             if progress is not None:
                 progress(done, len(todo))
             if not ordered:

@@ -365,6 +365,11 @@ class UsageReport:
                 record.segments[index] = outcome
             else:
                 record.errors[index] = outcome
+        return self.merge_fetched(plan, todo, record)
+
+    def merge_fetched(self, plan: FetchPlan, todo: list[Window], record: Fetched) -> UsageReport:
+        """A new report with the windows of ``todo`` that ``record`` fetched; raises
+        :class:`PartialReportError` if some are still missing."""
         fetched = sorted(record.segments)
         still_missing = [window for i, window in enumerate(todo) if i not in record.segments]
         result = UsageReport.from_columns(

@@ -1,0 +1,341 @@
+"""The async transport: one ``aiohttp.ClientSession`` per client, and where aiohttp errors end.
+
+Mirrors :mod:`_generated.rest`: ``RESTClientObject.request`` sends exactly one attempt
+(following same-origin redirects as urllib3 does, credentials dropped across origins);
+every aiohttp or socket error, while sending or while reading the body, leaves this module
+as the same :class:`~_generated.exceptions.ApiConnectionError` / ``ApiTimeoutError`` the
+sync client raises, through the sync client's own translation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import io
+import socket
+import ssl
+import time
+from collections.abc import Mapping
+from typing import Any, Callable, Optional
+from urllib.parse import urljoin
+
+import aiohttp
+import yarl
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    NameResolutionError,
+    NewConnectionError,
+    ProxyError,
+)
+
+from _generated import rest as _sync_rest
+from _generated._constants import DEFAULT_REDIRECTS
+from _generated._http import origin_label
+from _generated._pipeline import AttemptTimeout, timeout_parts
+from _generated.exceptions import (
+    ApiConnectionError,
+    ApiException,
+    ApiTimeoutError,
+    ApiValueError,
+    ResponseValidationError,
+)
+
+__all__ = ["ApiException", "RESTClientObject", "RESTResponse", "RESTResponseType"]
+
+RESTResponseType = aiohttp.ClientResponse
+
+_METHODS = frozenset({"GET", "HEAD", "DELETE", "POST", "PUT", "PATCH", "OPTIONS"})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# urllib3's Retry.DEFAULT_REMOVE_HEADERS_ON_REDIRECT, compared lower-case.
+_CROSS_ORIGIN_DROPPED = frozenset({"authorization", "cookie", "proxy-authorization"})
+_SOCKS_SCHEMES = frozenset({"socks5", "socks5h", "socks4", "socks4a"})
+
+
+class RESTResponse(io.IOBase):
+    """A response whose body is read on demand (``await read()``), as in the generator's
+    asyncio client."""
+
+    def __init__(self, resp: aiohttp.ClientResponse, host: str = "") -> None:
+        self.response = resp
+        self.status: int = resp.status
+        self.reason: Optional[str] = resp.reason
+        self.data: Optional[bytes] = None
+        self._host = host
+
+    async def read(self, *, deadline: Optional[float] = None) -> bytes:
+        """Read (once) and return the whole body; transport errors become SDK errors.
+
+        ``deadline`` (a ``time.monotonic()`` instant) bounds the whole read. A read that
+        fails or is cancelled closes the connection, so no half-read one is pooled.
+        """
+        if self.data is None:
+            try:
+                if deadline is None:
+                    self.data = await self.response.read()
+                else:
+                    self.data = await _by_deadline(self.response.read(), deadline, self._host)
+            except BaseException as exc:
+                self.response.close()
+                if isinstance(exc, aiohttp.ClientPayloadError) and _is_decoding(exc):
+                    # The bytes arrived; they are not what Content-Encoding says: a bad response.
+                    raise ResponseValidationError(
+                        status=self.status,
+                        reason=self.reason,
+                        headers=self.headers,
+                        body=b"",
+                        detail=f"cannot decode the body: {exc}",
+                    ) from exc
+                if isinstance(exc, (aiohttp.ClientError, OSError, asyncio.TimeoutError)):
+                    raise translate(exc, self._host) from exc
+                raise
+        return self.data
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The response headers (a case-insensitive ``CIMultiDictProxy``)."""
+        return self.response.headers
+
+    def getheaders(self) -> Mapping[str, str]:
+        """The response headers (case-insensitive)."""
+        return self.response.headers
+
+    def getheader(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        """One response header, or ``default``."""
+        return self.response.headers.get(name, default)
+
+    def release(self) -> None:
+        """Give the connection back: pooled if the body was read, else closed."""
+        self.response.release()
+
+    def __repr__(self) -> str:
+        return f"RESTResponse(status={self.status!r}, reason={self.reason!r})"
+
+
+class RESTClientObject:
+    """Sends single requests through ``pool_manager``, an ``aiohttp.ClientSession`` built
+    from a ``Configuration`` on first use (inside the running event loop)."""
+
+    def __init__(self, configuration: Any) -> None:
+        self.configuration = configuration
+        self.maxsize: int = configuration.connection_pool_maxsize
+        self.ssl_context = _ssl_context(configuration)
+        self.proxy: Optional[str] = None
+        proxy = configuration.proxy
+        if proxy and not _sync_rest.should_bypass_proxies(
+            configuration.host, configuration.no_proxy or ""
+        ):
+            if proxy.split("://", 1)[0].lower() in _SOCKS_SCHEMES:
+                raise ApiValueError(
+                    f"Configuration.proxy {origin_label(proxy)!r}: the async client supports "
+                    "http:// and https:// proxies; use the sync client for SOCKS"
+                )
+            self.proxy = proxy
+        self.proxy_headers: Optional[dict[str, str]] = configuration.proxy_headers
+        self.server_hostname: Optional[str] = configuration.tls_server_name or (
+            configuration.assert_hostname
+            if isinstance(configuration.assert_hostname, str)
+            else None
+        )
+        self.pool_manager: Optional[aiohttp.ClientSession] = None
+        self.closed = False
+
+    def _create_connector(self) -> aiohttp.TCPConnector:
+        """The connector of the session: at most ``connection_pool_maxsize`` connections."""
+        kwargs: dict[str, Any] = {"limit": self.maxsize, "ssl": self.ssl_context}
+        options = self.configuration.socket_options
+        if options:
+            kwargs["socket_factory"] = _socket_factory(list(options))
+        return aiohttp.TCPConnector(**kwargs)
+
+    def _create_pool_manager(self) -> aiohttp.ClientSession:
+        """The session; environment proxies and cookies are the ``Configuration``'s business."""
+        session = aiohttp.ClientSession(
+            connector=self._create_connector(),
+            trust_env=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        # aiohttp resends once on a dropped keep-alive connection; the RetryPolicy is the only one.
+        session._retry_connection = False
+        return session
+
+    async def close(self) -> None:
+        """Close the session and its connections; the object cannot send afterwards."""
+        self.closed = True
+        if self.pool_manager is not None:
+            await self.pool_manager.close()
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        headers: Optional[Mapping[str, str]] = None,
+        body: Any = None,
+        post_params: Any = None,
+        _request_timeout: Any = None,
+    ) -> RESTResponse:
+        """Send one attempt and return the response, its body not yet read."""
+        method = method.upper()
+        if method not in _METHODS:
+            raise ApiValueError(f"unsupported HTTP method {method!r}")
+        if post_params and body:
+            raise ApiValueError("body parameter cannot be used with post_params parameter.")
+        if self.closed:
+            raise ApiValueError(
+                "this ApiClient is closed: create a new one (async with ApiClient(...) as client)"
+            )
+        if self.pool_manager is None:
+            self.pool_manager = self._create_pool_manager()
+        send_headers = dict(headers or {})
+        arguments: dict[str, Any] = {"timeout": _client_timeout(_request_timeout)}
+        if self.proxy:
+            arguments["proxy"] = self.proxy
+            if self.proxy_headers and url.lower().startswith("https:"):
+                arguments["proxy_headers"] = self.proxy_headers  # sent with CONNECT
+            elif self.proxy_headers:
+                # As urllib3's ProxyManager: a plain-http request to the proxy carries them.
+                send_headers.update(self.proxy_headers)
+        if self.server_hostname:
+            arguments["server_hostname"] = self.server_hostname
+        if method not in ("GET", "HEAD"):
+            arguments["data"] = _body(send_headers, body, post_params or {})
+        host = origin_label(url)
+        try:
+            return RESTResponse(await self._follow(method, url, send_headers, arguments), host)
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+            raise translate(exc, host) from exc
+
+    async def _follow(
+        self, method: str, url: str, headers: dict[str, str], arguments: dict[str, Any]
+    ) -> aiohttp.ClientResponse:
+        # urllib3's redirect handling: at most DEFAULT_REDIRECTS, credentials dropped when the
+        # origin changes, 303 turns into GET, the last redirect returned once they run out.
+        assert self.pool_manager is not None
+        for left in range(DEFAULT_REDIRECTS, -1, -1):
+            # encoded=True: the URL goes out byte for byte as param_serialize built it.
+            response = await self.pool_manager.request(
+                method,
+                yarl.URL(url, encoded=True),
+                headers=headers,
+                allow_redirects=False,
+                **arguments,
+            )
+            location = response.headers.get("Location")
+            if response.status not in _REDIRECTS or not location or left == 0:
+                return response
+            response.release()
+            target = urljoin(url, location)
+            if origin_label(target) != origin_label(url):
+                headers = {
+                    k: v for k, v in headers.items() if k.lower() not in _CROSS_ORIGIN_DROPPED
+                }
+            if response.status == 303 and method != "HEAD":
+                method = "GET"
+                arguments.pop("data", None)
+            url = target
+        raise AssertionError("unreachable: the loop returns on its last turn")
+
+
+def translate(exc: BaseException, host: str) -> ApiConnectionError:
+    """``exc`` (aiohttp, socket, timeout) as the error the sync client raises for the same
+    failure: its urllib3 equivalent goes through :mod:`_generated.rest`'s translation."""
+    equivalent: BaseException = exc
+    # Order matters: the DNS, proxy and TLS errors subclass ClientConnectorError, and the
+    # connect timeout subclasses asyncio.TimeoutError.
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        equivalent = NameResolutionError(host, None, exc.os_error)  # type: ignore[arg-type]
+    elif isinstance(exc, (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)):
+        equivalent = ProxyError(str(exc), exc)
+    elif isinstance(exc, aiohttp.ClientSSLError):
+        equivalent = ssl.SSLError(str(exc))
+    elif isinstance(exc, aiohttp.ConnectionTimeoutError):
+        equivalent = ConnectTimeoutError(str(exc))
+    elif isinstance(exc, asyncio.TimeoutError):
+        equivalent = TimeoutError(str(exc))
+    elif isinstance(exc, aiohttp.ClientConnectorError):
+        equivalent = NewConnectionError(None, str(exc))  # type: ignore[arg-type]
+        equivalent.__cause__ = exc.os_error
+    return _sync_rest._translate(equivalent, host)
+
+
+async def _by_deadline(read: Any, deadline: float, host: str) -> bytes:
+    left = deadline - time.monotonic()
+    try:
+        if left <= 0:
+            raise asyncio.TimeoutError
+        body: bytes = await asyncio.wait_for(read, left)
+        return body
+    except asyncio.TimeoutError:
+        read.close()
+        raise ApiTimeoutError(
+            f"the call's deadline passed while reading the response from {host}; "
+            "raise the deadline or ask for less data",
+            host=host,
+        ) from None
+
+
+def _is_decoding(exc: aiohttp.ClientPayloadError) -> bool:
+    return "decode" in str(exc).lower() or "encoding" in str(exc).lower()
+
+
+def _client_timeout(setting: Any) -> aiohttp.ClientTimeout:
+    """One attempt's bounds as aiohttp's: ``sock_connect`` is urllib3's connect timeout (not
+    the wait for a free pooled connection), ``sock_read`` its read timeout."""
+    if setting is None or isinstance(setting, (int, float, tuple, AttemptTimeout)):
+        return _cached_timeout(setting)  # the settings most calls repeat, converted once
+    return _convert_timeout(setting)
+
+
+def _convert_timeout(setting: Any) -> aiohttp.ClientTimeout:
+    bounds = setting if isinstance(setting, AttemptTimeout) else timeout_parts(setting)
+    return aiohttp.ClientTimeout(
+        total=bounds.total, sock_connect=bounds.connect, sock_read=bounds.read
+    )
+
+
+_cached_timeout = functools.lru_cache(maxsize=64)(_convert_timeout)
+
+
+def _ssl_context(configuration: Any) -> ssl.SSLContext:
+    """The TLS settings of ``configuration`` (CA file or data, client certificate, checks)."""
+    context = ssl.create_default_context(
+        cafile=configuration.ssl_ca_cert, cadata=_text(configuration.ca_cert_data)
+    )
+    if configuration.cert_file:
+        context.load_cert_chain(configuration.cert_file, keyfile=configuration.key_file)
+    if not configuration.verify_ssl or configuration.assert_hostname is False:
+        context.check_hostname = False
+    if not configuration.verify_ssl:
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _text(data: Any) -> Any:
+    # ssl's cadata takes PEM text or DER bytes; the Configuration's PEM bytes are decoded.
+    if isinstance(data, bytes) and data.lstrip().startswith(b"-----"):
+        return data.decode("ascii")
+    return data
+
+
+def _socket_factory(options: list[tuple[int, int, Any]]) -> Callable[[Any], socket.socket]:
+    def factory(addr_info: Any) -> socket.socket:
+        family, kind, proto = addr_info[0], addr_info[1], addr_info[2]
+        sock = socket.socket(family, kind, proto)
+        for option in options:
+            sock.setsockopt(*option)
+        return sock
+
+    return factory
+
+
+def _body(headers: dict[str, str], body: Any, post_params: Any) -> Any:
+    """aiohttp's ``data`` for a request body, chosen by ``Content-Type`` as the sync client."""
+    arguments = _sync_rest._body_arguments(headers, body, post_params)
+    if "body" in arguments:
+        return arguments["body"]
+    form = aiohttp.FormData(default_to_multipart=arguments["encode_multipart"])
+    for name, value in arguments["fields"]:
+        if isinstance(value, tuple) and len(value) == 3:
+            form.add_field(name, value[1], filename=value[0], content_type=value[2])
+        else:
+            form.add_field(name, str(value))
+    return form
