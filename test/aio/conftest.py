@@ -20,7 +20,9 @@ _HERE = Path(__file__).parent
 
 # CPython 3.10's asyncio leaves the SSL transport of a failed TLS handshake unclosed (its
 # sslproto was rewritten in 3.11); neither aiohttp nor this client holds it to close it.
-_PY310_SSL_LEAK = "ignore:unclosed transport <asyncio.sslproto._SSLProtocolTransport:ResourceWarning"
+_PY310_SSL_LEAK = (
+    "ignore:unclosed transport <asyncio.sslproto._SSLProtocolTransport:ResourceWarning"
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
