@@ -22,17 +22,15 @@ The package's modules: ``columns`` (groups, intervals, measures, columns), ``per
 values handed out), ``store`` (the columnar core), ``aggregate`` (totals and pivots),
 ``parse`` (bodies into columns), ``cache`` and ``cachedb`` (closed windows in SQLite),
 ``fetching`` (the pool of requests), ``errors``, ``report`` (``UsageReport``), ``fetch``
-(the entry points), ``exports``, ``table``, ``view`` (what renderers read) and ``html``.
+(the entry points), ``exports``, ``table``, ``view`` (what renderers read) and ``html``;
+``compare`` (a report against the period before it) and ``costs`` (prices and what a
+report costs) work on the public API.
 """
 
 from __future__ import annotations
 
-from typing import Union
-from zoneinfo import ZoneInfo
-
 from _generated._constants import DEFAULT_REPORT_WORKERS as DEFAULT_WORKERS
 from _generated._constants import MAX_REPORT_WINDOWS as MAX_WINDOWS
-from _generated.exceptions import ApiArgumentError
 from _generated.reports.cache import CacheInfo, UsageCache, UsageCacheWarning, default_cache_dir
 from _generated.reports.columns import (
     COLUMNS,
@@ -43,6 +41,8 @@ from _generated.reports.columns import (
     Interval,
     Measure,
 )
+from _generated.reports.compare import Change, Comparison, compare, previous_period
+from _generated.reports.costs import Costs, Price, PriceList, costs, parse_price
 from _generated.reports.errors import ReportError, describe_error
 from _generated.reports.fetch import UsageStream, fetch_usage, stream_usage
 from _generated.reports.fetch_async import fetch_usage_async, resume_usage_async
@@ -58,19 +58,6 @@ from _generated.reports.periods import (
 from _generated.reports.report import PartialReportError, UsageReport
 from _generated.reports.rows import Counts, GroupKey, Pivot, Totals, UsageRow
 
-# Private names the CLI imported before the public helpers existed; kept until it switches.
-_to_utc = to_utc
-_local_midnight = local_midnight
-
-
-def _zone(tz: Union[str, ZoneInfo]) -> ZoneInfo:
-    """``resolve_zone`` for a name, typed as the ``ZoneInfo`` the CLI expects."""
-    zone = resolve_zone(tz)
-    if not isinstance(zone, ZoneInfo):
-        raise ApiArgumentError.for_argument("tz", tz, "an IANA time zone name")
-    return zone
-
-
 __all__ = [
     "COLUMNS",
     "DEFAULT_WORKERS",
@@ -80,6 +67,9 @@ __all__ = [
     "MEASURES",
     "WHEN_FORMS",
     "CacheInfo",
+    "Change",
+    "Comparison",
+    "Costs",
     "Counts",
     "GroupKey",
     "GroupName",
@@ -87,6 +77,8 @@ __all__ = [
     "Measure",
     "PartialReportError",
     "Pivot",
+    "Price",
+    "PriceList",
     "ReportError",
     "Totals",
     "UsageCache",
@@ -95,12 +87,16 @@ __all__ = [
     "UsageRow",
     "UsageStream",
     "Window",
+    "compare",
+    "costs",
     "default_cache_dir",
     "describe_error",
     "fetch_usage",
     "fetch_usage_async",
     "local_midnight",
+    "parse_price",
     "parse_when",
+    "previous_period",
     "resolve_zone",
     "resume_usage_async",
     "split_windows",

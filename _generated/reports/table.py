@@ -6,16 +6,14 @@ terminal, and columns align by display width (a CJK character takes two columns)
 
 from __future__ import annotations
 
-import re
 import textwrap
-import unicodedata
-from functools import lru_cache
 
+from _generated._textsafety import display_width, escape_control, fit, pad
 from _generated.reports.columns import GROUP_LABELS, MEASURE_LABELS, MEASURES
 from _generated.reports.labels import fmt_moment, window_cell
 from _generated.reports.view import ReportView
 
-__all__ = ["display_width", "render_table", "visible"]
+__all__ = ["render_table"]
 
 # (measure, first header line, second header line): "Eval prompt" as "eval" over "prompt".
 _NUMBER_COLUMNS = tuple((m, *(["", *MEASURE_LABELS[m][0].lower().split()])[-2:]) for m in MEASURES)
@@ -24,58 +22,6 @@ _NUMBER_COLUMNS = tuple((m, *(["", *MEASURE_LABELS[m][0].lower().split()])[-2:])
 _SHRINK_STAGES = (("task", 11), ("rule type", 12), ("task", 6), ("rule type", 6), ("window", 6))
 _GAP = "  "
 _NONE = "(none)"
-
-
-# Characters that would move the cursor, recolour or retitle the terminal, or reorder text:
-# C0 and C1 controls, DEL, and the bidirectional and zero-width format characters.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escape(match: re.Match[str]) -> str:
-    char = match.group()
-    named = _NAMED_ESCAPES.get(char)
-    if named is not None:
-        return named
-    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
-
-
-def visible(text: str) -> str:
-    """A server string made safe for a terminal: control and format characters escaped
-    (``\\x1b``, ``\\n``, ``\\u202e``), everything else as is."""
-    return _UNSAFE.sub(_escape, text)
-
-
-@lru_cache(maxsize=4096)
-def _char_width(char: str) -> int:
-    if unicodedata.combining(char):
-        return 0
-    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-
-
-def display_width(text: str) -> int:
-    """Terminal columns ``text`` takes: wide (CJK) characters 2, combining marks 0."""
-    if text.isascii():
-        return len(text)
-    return sum(_char_width(char) for char in text)
-
-
-def _fit(text: str, width: int) -> str:
-    """``text`` cut (with "...") to at most ``width`` terminal columns."""
-    if display_width(text) <= width:
-        return text
-    room = max(width - 3, 1)
-    kept, used = [], 0
-    for char in text:
-        used += _char_width(char)
-        if used > room:
-            break
-        kept.append(char)
-    return "".join(kept) + "..."
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(width - display_width(text), 0)
 
 
 def render_table(report: ReportView, width: int) -> str:
@@ -109,9 +55,9 @@ def render_table(report: ReportView, width: int) -> str:
             key = keys[group]
             cells = [label] if by_window else []
             if by_rule:
-                cells.append(visible(key.rule_type) if key.rule_type is not None else _NONE)
+                cells.append(escape_control(key.rule_type) if key.rule_type is not None else _NONE)
             if by_task:
-                cells.append(visible(key.task_id) if key.task_id is not None else _NONE)
+                cells.append(escape_control(key.task_id) if key.task_id is not None else _NONE)
             numbers = (inference, prompt, completion, inference + prompt + completion)
             body.append((cells, [f"{n:,}" for n in numbers]))
     overall = report.totals().overall
@@ -138,7 +84,7 @@ def render_table(report: ReportView, width: int) -> str:
             excess -= cut
 
     def line(texts: list[str], numbers: list[str]) -> str:
-        cells = [_pad(_fit(t, w), w) for t, w in zip(texts, text_widths, strict=True)]
+        cells = [pad(fit(t, w), w) for t, w in zip(texts, text_widths, strict=True)]
         cells += [n.rjust(w) for n, w in zip(numbers, number_widths, strict=True)]
         return _GAP.join(cells).rstrip()
 

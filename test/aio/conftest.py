@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,10 +18,19 @@ import pytest
 _HERE = Path(__file__).parent
 
 
+# CPython 3.10's asyncio leaves the SSL transport of a failed TLS handshake unclosed (its
+# sslproto was rewritten in 3.11); neither aiohttp nor this client holds it to close it.
+_PY310_SSL_LEAK = (
+    "ignore:unclosed transport <asyncio.sslproto._SSLProtocolTransport:ResourceWarning"
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _HERE in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.filterwarnings("error::ResourceWarning"))
+            if sys.version_info < (3, 11):
+                item.add_marker(pytest.mark.filterwarnings(_PY310_SSL_LEAK))
 
 
 class _Unclosed(logging.Handler):

@@ -258,7 +258,7 @@ def test_the_formula_guard_neutralises_what_a_spreadsheet_would_run(tmp_path: Pa
 
 
 def test_the_table_escapes_control_characters_and_aligns_wide_names() -> None:
-    from _generated.reports.table import display_width
+    from _generated._textsafety import display_width
 
     names = [
         "\x1b]0;pwned\x07Title",

@@ -1,4 +1,5 @@
-"""End-to-end tests of ``genai-usage``: every run is a real subprocess against a real server.
+"""End-to-end tests of ``genai-usage`` (formats, host and token, exit codes, demo, Ctrl-C):
+every run is a real subprocess against a real server.
 
 Fault scenarios use ``FakeUsageEngine`` (in this process, on 127.0.0.1); the happy paths use
 the FastAPI reference server. A few pure helpers (date words, exit-code mapping) are also
@@ -20,10 +21,20 @@ import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Optional
-from zoneinfo import ZoneInfo
+from typing import Any
 
 import pytest
+from cli_helpers import (
+    BERLIN,
+    HAPPY,
+    MEASURE_KEYS,
+    RANGE,
+    ROOT,
+    assert_one_line_error,
+    clean_env,
+    engine_env,
+    run_cli,
+)
 from dateutil.parser import isoparse
 
 from _generated.cli import exit_code_for, parse_when
@@ -41,58 +52,11 @@ from _generated.exceptions import (
 from _generated.reports import COLUMNS, UsageReport, fetch_usage
 from _generated.testing import FakeUsageEngine, Fault, aggregate, demo_records
 
-ROOT = Path(__file__).resolve().parent.parent
-BERLIN = ZoneInfo("Europe/Berlin")
-ENV_NAMES = ("ARTHUR_BASE_URL", "ARTHUR_API_KEY", "BEARER_TOKEN")
-RANGE = ["--since", "2026-11-01", "--until", "2026-11-08"]
-MEASURE_KEYS = ("inference", "eval_prompt", "eval_completion")
-
-
-def run_cli(
-    *args: str,
-    env: Optional[Mapping[str, str]] = None,
-    stderr: Any = subprocess.PIPE,
-    timeout: float = 60,
-) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m _generated ARGS`` with a clean environment (no host or token set)."""
-    environment = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
-    environment.update({"COLUMNS": "80", "PYTHONIOENCODING": "utf-8"})
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "_generated", *args],
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        text=True,
-        env=environment,
-        cwd=ROOT,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def engine_env(engine: Any) -> dict[str, str]:
-    return {"ARTHUR_BASE_URL": engine.host, "ARTHUR_API_KEY": engine.token}
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("genai-usage"), lines[0]
-    assert "error" in lines[0]
-    assert "Traceback" not in result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    assert result.stdout == ""
-
 
 @pytest.fixture
 def berlin_report(api: Any) -> UsageReport:
     """What the API gives for the range the happy-path runs use."""
     return fetch_usage(api, "2026-11-01", "2026-11-08", ["task", "rule_type"], "day", BERLIN)
-
-
-HAPPY = [*RANGE, "--interval", "day", "--group-by", "task", "--group-by", "rule_type"]
-HAPPY += ["--tz", "Europe/Berlin"]
 
 
 # -- output formats ------------------------------------------------------------------------
@@ -207,7 +171,8 @@ def test_html_output(engine_server: Any, tmp_path: Path) -> None:
 # -- where host and token come from --------------------------------------------------------
 
 
-def test_default_range_is_today_in_utc_as_the_server_does(fake_engine: FakeUsageEngine) -> None:
+def test_default_range_is_today_in_utc_with_both_bounds_sent(fake_engine: FakeUsageEngine) -> None:
+    # The engine reads an omitted bound as "no bound": the CLI always sends both.
     before = datetime.now(timezone.utc).date()
     result = run_cli("tokens", "--format", "csv", env=engine_env(fake_engine))
     after = datetime.now(timezone.utc).date()
@@ -347,7 +312,7 @@ def test_unreachable_server_exits_4() -> None:
         port = sock.getsockname()[1]
     result = run_cli(
         "tokens", *RANGE, "--retries", "0",
-        env={"ARTHUR_BASE_URL": f"http://127.0.0.1:{port}", "ARTHUR_API_KEY": "x"},
+        env={"ARTHUR_BASE_URL": f"http://127.0.0.1:{port}", "ARTHUR_API_KEY": "x" * 16},
     )  # fmt: skip
     assert result.returncode == 4
     assert_one_line_error(result, "request failed", f"127.0.0.1:{port}")
@@ -361,6 +326,7 @@ def test_a_partial_report_exits_4_and_writes_nothing(fake_engine: FakeUsageEngin
     )  # fmt: skip
     assert result.returncode == 4
     assert_one_line_error(result, "1 of 7 report windows failed", "nothing was written")
+    assert "resume()" not in result.stderr
     assert fake_engine.attempts == 7
 
 
@@ -547,8 +513,7 @@ def test_ctrl_c_exits_130_at_once_even_with_requests_in_flight(
     import signal
 
     fake_engine.inject(Fault.hang(), times=7)
-    environment = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
-    environment.update(engine_env(fake_engine))
+    environment = clean_env(engine_env(fake_engine))
     process = subprocess.Popen(
         [sys.executable, "-m", "_generated", "tokens", *RANGE, "--interval", "day"],
         stdout=subprocess.PIPE,

@@ -1,0 +1,80 @@
+"""The entry points: :func:`main` (returns an exit code) and the console script's wrapper.
+
+:func:`main` is the one error boundary: every exception becomes one ``genai-usage:`` line
+on stderr and an exit code. It never ends the process; only :func:`console_main` may, after
+Ctrl-C, so that requests still in flight do not hold the exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import NoReturn, Optional
+
+from _generated.cli.codes import EXIT_INTERRUPTED, EXIT_OUTPUT, EXIT_USAGE, OutputError, UsageError
+from _generated.cli.messages import error_message, exit_code_for, fail
+from _generated.cli.parser import build_parser
+
+__all__ = ["console_main", "main"]
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run ``genai-usage`` with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors: return, don't exit
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    # The SDK loads only when a command runs: --help and parse errors stay fast.
+    from _generated.cli.cache import run_cache
+    from _generated.cli.tokens import run_tokens
+
+    secrets: list[str] = []
+    verbose = bool(getattr(args, "verbose", False))
+    started = time.monotonic()
+    try:
+        if args.command == "cache":
+            return run_cache(args)
+        return run_tokens(args, secrets)
+    except KeyboardInterrupt:
+        fail("interrupted", secrets)
+        return EXIT_INTERRUPTED
+    except UsageError as exc:
+        fail(str(exc), secrets, verbose=verbose)
+        return EXIT_USAGE
+    except OutputError as exc:
+        fail(str(exc), secrets, verbose=verbose)
+        return EXIT_OUTPUT
+    except Exception as exc:
+        code = exit_code_for(exc)
+        host = str(getattr(args, "resolved_host", "") or "")
+        message = error_message(exc, code, host=host, has_token=bool(secrets))
+        deadline = getattr(args, "deadline", None)
+        if deadline is not None and time.monotonic() - started >= deadline:
+            message = f"the --deadline of {deadline:g} s passed: {message}"
+        fail(message, secrets, verbose=verbose)
+        return code
+
+
+def console_main() -> NoReturn:
+    """The ``genai-usage`` console script: :func:`main`, then exit with its code."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        # Requests still in flight would hold a normal exit until they time out.
+        sys.stderr.flush()
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+        os._exit(code)
+    sys.exit(code)

@@ -1,0 +1,163 @@
+"""Where the output goes: the format, and files replaced atomically or stdout.
+
+A file is written to a temporary file in its directory and renamed into place only when
+complete, so a failure part way (disk full, size limit, Ctrl-C) leaves the old file as it
+was; the permissions of a file it replaces are kept.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterable
+from typing import Final, Optional
+
+from _generated.cli.codes import OutputError, UsageError
+
+__all__ = ["EXTENSIONS", "check_target", "resolve_format", "write_output"]
+
+#: The format an ``--output`` file's extension means.
+EXTENSIONS: Final = {
+    ".csv": "csv",
+    ".json": "json",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+    ".html": "html",
+    ".htm": "html",
+    ".txt": "table",
+}
+
+
+def resolve_format(fmt: Optional[str], output: Optional[str]) -> str:
+    """``--format``, else the one ``--output``'s extension means, else ``table``."""
+    implied = None
+    if output not in (None, "-"):
+        implied = EXTENSIONS.get(os.path.splitext(str(output))[1].lower())
+    if fmt is not None and implied is not None and fmt != implied:
+        raise UsageError(
+            f"argument --format: {fmt} contradicts --output {output!r}, whose extension means "
+            f"{implied}: drop one or make them agree"
+        )
+    return fmt or implied or "table"
+
+
+def check_target(output: Optional[str], *, no_clobber: bool) -> Optional[str]:
+    """The file to write (``None``: stdout), checked before any request."""
+    if output in (None, "-"):
+        return None
+    path = str(output)
+    if os.path.isdir(path):
+        raise UsageError(f"argument --output: {path!r} is a directory")
+    if no_clobber and os.path.lexists(path):
+        raise UsageError(f"argument --output: {path!r} exists and --no-clobber was given")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise UsageError(f"argument --output: cannot write {path!r}: no such directory")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise UsageError(f"argument --output: cannot write {path!r}: permission denied")
+    return path
+
+
+def write_output(chunks: Iterable[str], target: Optional[str], *, no_clobber: bool) -> None:
+    """Write ``chunks`` to ``target`` atomically, or to stdout when it is ``None``."""
+    if target is None:
+        _write_stdout(chunks)
+    else:
+        _write_file(chunks, target, no_clobber=no_clobber)
+
+
+def _write_stdout(chunks: Iterable[str]) -> None:
+    try:
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
+    except BrokenPipeError as exc:
+        _silence_stdout()
+        raise OutputError("stdout was closed before the output was complete (broken pipe)") from exc
+    except OSError as exc:
+        _silence_stdout()
+        raise OutputError(f"cannot write to stdout: {exc.strerror or exc}") from exc
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout again at exit; a closed pipe would add a traceback to our one line.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _write_file(chunks: Iterable[str], path: str, *, no_clobber: bool) -> None:
+    directory, name = os.path.split(os.path.abspath(path))
+    try:
+        fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UsageError(
+            f"argument --output: cannot write {path!r}: {exc.strerror or exc}"
+        ) from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, _mode_for(path))
+        _rename(temp, path, no_clobber=no_clobber)
+    except OSError as exc:
+        _remove(temp)
+        raise OutputError(
+            f"cannot write {path!r}: {exc.strerror or exc}; any previous file is unchanged"
+        ) from exc
+    except BaseException:
+        _remove(temp)
+        raise
+
+
+def _rename(temp: str, path: str, *, no_clobber: bool) -> None:
+    if not no_clobber:
+        os.replace(temp, path)
+        return
+    try:
+        # A hard link fails if the name exists, unlike a rename: no window to clobber.
+        os.link(temp, path)
+    except FileExistsError:
+        raise UsageError(
+            f"argument --output: {path!r} appeared while writing and --no-clobber was given"
+        ) from None
+    except OSError:
+        if os.path.lexists(path):
+            raise
+        os.replace(temp, path)  # a file system without hard links
+        return
+    _remove(temp)
+
+
+def _mode_for(path: str) -> int:
+    """The permissions of the file being replaced, else what a new file would get."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no other way to read it; set back at once
+    os.umask(mask)
+    return mask
+
+
+def _remove(temp: str) -> None:
+    try:
+        os.unlink(temp)
+    except OSError:
+        pass
