@@ -30,7 +30,8 @@ __all__ = ["FILE_NAME", "SCHEMA_VERSION", "CacheDatabase", "Columns"]
 
 #: Bumped whenever what is stored changes; a cache of another version is discarded.
 SCHEMA_VERSION = 2
-FILE_NAME = "windows.sqlite3"
+# The name is fixed (the CLI documents it); the schema version lives inside the file.
+FILE_NAME = "windows-v1.sqlite3"
 # Seconds to wait for another process's write lock.
 _BUSY_TIMEOUT = 10.0
 _INT = "q"
