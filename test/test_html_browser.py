@@ -279,7 +279,8 @@ def test_chart_and_totals_are_visible(
     )
     png = base64.b64decode(browser.cdp("Page.captureScreenshot", {"format": "png"})["data"])
     assert png.startswith(b"\x89PNG") and len(png) > 20_000
-    if not SCREENSHOT.exists() or SCREENSHOT.read_bytes() != png:
+    # Only on request: a test run must not change the checkout (pixels differ between runs).
+    if os.environ.get("UPDATE_SCREENSHOT") == "1":
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         SCREENSHOT.write_bytes(png)
 

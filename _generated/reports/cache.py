@@ -189,6 +189,12 @@ class UsageCache:
         """Close the database connection (it is reopened on next use)."""
         self._database.close()
 
+    def __enter__(self) -> UsageCache:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def _warn(self, message: str) -> None:
         warnings.warn(f"report cache {self.path}: {message}", UsageCacheWarning, stacklevel=5)
 

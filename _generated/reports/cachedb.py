@@ -117,6 +117,13 @@ class CacheDatabase:
                 self._connection.close()
                 self._connection = None
 
+    def __del__(self) -> None:
+        # Nothing else can hold this object now, so no lock: an unclosed sqlite3 connection
+        # warns on Python 3.13 when it is collected.
+        connection = getattr(self, "_connection", None)
+        if connection is not None:
+            connection.close()
+
     # -- groups ---------------------------------------------------------------------------
 
     def _load_groups(self, scope: str) -> None:
@@ -154,7 +161,8 @@ class CacheDatabase:
 
     # -- the connection -------------------------------------------------------------------
 
-    def _connect(self) -> Optional[sqlite3.Connection]:
+    def _connect(self, *, fresh: bool = False) -> Optional[sqlite3.Connection]:
+        """The connection, opened on first use; ``fresh`` after a corrupt file was set aside."""
         if self._connection is not None or self._disabled:
             return self._connection
         try:
@@ -169,7 +177,9 @@ class CacheDatabase:
                 connection.close()
                 raise
         except sqlite3.DatabaseError as exc:
-            if _unwritable(exc):
+            if _unwritable(exc) or fresh:
+                # A new file that fails too (e.g. "disk I/O error" on a full disk) is not
+                # corrupt: the disk is the problem.
                 self._disable(f"cannot write ({exc}); running without the cache")
                 return None
             # Not a database we can read: start afresh rather than give wrong numbers.
@@ -179,7 +189,7 @@ class CacheDatabase:
             except OSError:
                 self._disable("cannot replace the corrupt file; running without the cache")
                 return None
-            return self._connect()
+            return self._connect(fresh=True)
         except OSError as exc:
             self._disable(f"cannot use the directory ({exc}); running without the cache")
             return None

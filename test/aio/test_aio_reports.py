@@ -148,10 +148,10 @@ def test_a_partial_failure_resumes_with_only_the_missing_windows(
 
 
 def test_closed_windows_come_from_the_cache(fake_engine: FakeUsageEngine, tmp_path: Path) -> None:
-    cache = UsageCache(tmp_path / "cache")
-    first = report_of(fake_engine, cache=cache)
-    assert fake_engine.attempts == 20
-    again = report_of(fake_engine, cache=cache)
+    with UsageCache(tmp_path / "cache") as cache:
+        first = report_of(fake_engine, cache=cache)
+        assert fake_engine.attempts == 20
+        again = report_of(fake_engine, cache=cache)
     assert fake_engine.attempts == 20, "nothing requested the second time"
     assert again.rows == first.rows
     assert len(again.cached) == 20
