@@ -13,6 +13,7 @@ from typing import Any, Final, Optional
 
 from _generated._textsafety import display_width, escape_control, fit, html_text, pad
 from _generated.reports import GroupKey, UsageReport, UsageRow
+from _generated.reports.columns import GROUP_LABELS, GROUPS
 
 __all__ = [
     "LABELS",
@@ -44,12 +45,12 @@ def when_label(moment: datetime) -> str:
 
 
 def group_headers(report: UsageReport) -> list[str]:
-    return [{"rule_type": "rule type", "task": "task"}[g] for g in group_columns(report)]
+    return [GROUP_LABELS[g] for g in group_columns(report)]
 
 
 def group_columns(report: UsageReport) -> list[str]:
     # Columns in a fixed order, whatever order --group-by was given in.
-    return [g for g in ("rule_type", "task") if g in report.group_by]
+    return [g for g in GROUPS if g in report.group_by]
 
 
 def group_cells(report: UsageReport, key: GroupKey) -> list[str]:

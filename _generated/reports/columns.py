@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Literal, Optional, Union
 
 from _generated.exceptions import ApiArgumentError
-from _generated.models.token_usage_scope import TokenUsageScope
+from _generated.models.token_usage_scope import SCOPES, ScopeName, TokenUsageScope
 
 __all__ = [
     "COLUMNS",
@@ -29,8 +29,8 @@ __all__ = [
     "check_workers",
 ]
 
-#: A value of ``group_by``: one of :data:`GROUPS`.
-GroupName = Literal["rule_type", "task"]
+#: A value of ``group_by``: one of :data:`GROUPS` (the scopes of ``TokenUsageScope``).
+GroupName = ScopeName
 #: A window size: one of :data:`INTERVALS`.
 Interval = Literal["hour", "day", "week", "month"]
 #: A count of a row, or their sum: one of :data:`MEASURES`.
@@ -39,7 +39,7 @@ Measure = Literal["inference", "eval_prompt", "eval_completion", "total"]
 #: Window sizes ``fetch_usage`` accepts (``None``: one window for the whole range).
 INTERVALS: tuple[str, ...] = ("hour", "day", "week", "month")
 #: Values of ``group_by`` the endpoint accepts (the members of ``TokenUsageScope``).
-GROUPS: tuple[str, ...] = tuple(scope.value for scope in TokenUsageScope)
+GROUPS: tuple[str, ...] = SCOPES
 #: The counts the endpoint sends per row (its deprecated copies are not part of reports).
 COUNT_FIELDS: tuple[str, ...] = ("inference", "eval_prompt", "eval_completion")
 #: The count fields of a row, and their sum.
