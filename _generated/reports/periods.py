@@ -16,6 +16,7 @@ from typing import NamedTuple, Optional, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from _generated._constants import MAX_REPORT_WINDOWS
+from _generated._datetimes import DateLike, to_aware
 from _generated.exceptions import ApiArgumentError
 from _generated.reports.columns import check_interval
 
@@ -35,9 +36,6 @@ __all__ = [
 UTC = timezone.utc
 _HOUR = timedelta(hours=1)
 
-#: What ``start``/``end`` accept: a datetime (naive: read in the report's zone), a date
-#: (its midnight in that zone) or an ISO 8601 string.
-DateLike = Union[datetime, date, str]
 #: What ``tz`` accepts: an IANA name or any ``tzinfo`` (``ZoneInfo``, ``timezone.utc``, ...).
 ZoneLike = Union[str, tzinfo]
 
@@ -80,43 +78,13 @@ def zone_name(zone: tzinfo) -> str:
     return key if isinstance(key, str) else str(zone)
 
 
-def _in_zone(naive: datetime, zone: tzinfo) -> datetime:
-    """``naive`` as a wall-clock time of ``zone`` (pytz zones need their ``localize``)."""
-    localize = getattr(zone, "localize", None)
-    if callable(localize):
-        localized: datetime = localize(naive)
-        return localized
-    return naive.replace(tzinfo=zone)
-
-
 def to_utc(value: DateLike, zone: tzinfo, argument: str) -> datetime:
     """An aware UTC datetime for ``value``; naive datetimes and dates are read in ``zone``.
 
     ``value``: an aware or naive datetime, a date (its midnight), or an ISO 8601 string.
     Raises ``ApiArgumentError`` naming ``argument`` for anything else.
     """
-    parsed: datetime
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime(value.year, value.month, value.day)
-    elif isinstance(value, str):
-        from dateutil.parser import isoparse  # dateutil only when a string is given
-
-        try:
-            parsed = isoparse(value.strip())
-        except (ValueError, OverflowError) as exc:
-            raise ApiArgumentError.for_argument(
-                argument,
-                value,
-                "an ISO 8601 date or datetime such as '2026-11-01' or '2026-11-01T08:00:00+01:00'",
-            ) from exc
-    else:
-        raise ApiArgumentError.for_argument(
-            argument, value, "a datetime, a date or an ISO 8601 string"
-        )
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        parsed = _in_zone(parsed.replace(tzinfo=None), zone)
+    parsed = to_aware(value, argument, zone)  # the one parser of date arguments
     try:
         return parsed.astimezone(UTC)
     except OverflowError as exc:
@@ -128,7 +96,7 @@ def to_utc(value: DateLike, zone: tzinfo, argument: str) -> datetime:
 def local_midnight(day: date, zone: tzinfo) -> datetime:
     """The first instant (UTC) of ``day`` in ``zone`` (01:00 where midnight is skipped)."""
     # fold=0 in a gap gives the pre-transition offset, i.e. the day's first real instant.
-    return _in_zone(datetime(day.year, day.month, day.day), zone).astimezone(UTC)
+    return to_aware(day, "day", zone).astimezone(UTC)
 
 
 def parse_when(text: str, zone: tzinfo, now: datetime, argument: str = "--since") -> datetime:
