@@ -9,11 +9,16 @@
 - :func:`query_pairs` / :func:`assert_rfc3339`: read back what the server received.
 - :data:`NOV1` ... :data:`END`, :class:`Sleeps`, :func:`fetch`: the ranges, the injected
   sleep and the call most tests share.
+- :func:`start_interruptible` / :func:`interrupt_when_in_flight`: Ctrl-C a child process
+  while its requests hang.
 """
 
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
@@ -192,3 +197,36 @@ def assert_rfc3339(text: str) -> datetime:
     parsed = datetime.fromisoformat(text)
     assert parsed.utcoffset() is not None
     return parsed
+
+
+def start_interruptible(argv: Sequence[str], **popen: Any) -> subprocess.Popen[str]:
+    """Start ``argv`` with text pipes and the default SIGINT disposition (a shell runs
+    background jobs with SIGINT ignored, and children inherit that)."""
+    return subprocess.Popen(
+        list(argv),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        **popen,
+    )
+
+
+def interrupt_when_in_flight(
+    process: subprocess.Popen[str], count: Callable[[], int], in_flight: int
+) -> tuple[str, str, float]:
+    """Send SIGINT once ``count()`` (requests received) reaches ``in_flight``; return the
+    output and the seconds from the signal to the exit. A process that outlives it is killed."""
+    try:
+        deadline = time.monotonic() + 30
+        while count() < in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert count() == in_flight, f"{count()} requests in flight, expected {in_flight}"
+        interrupted = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+        return out, err, time.monotonic() - interrupted
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()

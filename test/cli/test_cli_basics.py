@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _helpers import interrupt_when_in_flight, start_interruptible
 from cli_helpers import (
     BERLIN,
     HAPPY,
@@ -510,33 +511,15 @@ def test_partial_error_exit_code_is_the_most_telling_cause() -> None:
 def test_ctrl_c_exits_130_at_once_even_with_requests_in_flight(
     fake_engine: FakeUsageEngine,
 ) -> None:
-    import signal
 
     fake_engine.inject(Fault.hang(), times=7)
-    environment = clean_env(engine_env(fake_engine))
-    process = subprocess.Popen(
+    process = start_interruptible(
         [sys.executable, "-m", "_generated", "tokens", *RANGE, "--interval", "day"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment,
+        env=clean_env(engine_env(fake_engine)),
         cwd=ROOT,
-        # A shell runs background jobs with SIGINT ignored, and children inherit that; give
-        # the CLI the default disposition a terminal's Ctrl-C meets.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    try:
-        deadline = time.monotonic() + 20
-        while fake_engine.attempts < 4 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert fake_engine.attempts == 4  # one hung request per worker
-        interrupted = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=10)
-        assert time.monotonic() - interrupted < 3
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+    # One hung request per worker; the hung ones last until the engine stops.
+    _, stderr, seconds = interrupt_when_in_flight(process, lambda: fake_engine.attempts, 4)
+    assert seconds < 3
     assert process.returncode == 130
     assert stderr.strip().splitlines()[-1] == "genai-usage: error: interrupted"

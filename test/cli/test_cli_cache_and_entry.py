@@ -7,13 +7,11 @@ import contextlib
 import io
 import logging
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from _helpers import interrupt_when_in_flight, start_interruptible
 from cli_helpers import RANGE, ROOT, clean_env, engine_env, fresh_cache_dir, run_cli
 
 from _generated.cli import EXIT_CODES, main
@@ -111,25 +109,12 @@ def test_ctrl_c_in_main_returns_130_without_ending_the_process(
         "import sys\nfrom _generated.cli import main\n"
         "code = main(sys.argv[1:])\nprint('main returned', code, flush=True)\n"
     )
-    process = subprocess.Popen(
+    process = start_interruptible(
         [sys.executable, "-c", script, "tokens", *RANGE, "--interval", "day", "--no-cache"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
         env=clean_env(engine_env(fake_engine)),
         cwd=ROOT,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    try:
-        deadline = time.monotonic() + 20
-        while fake_engine.attempts < 4 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+    stdout, stderr, _ = interrupt_when_in_flight(process, lambda: fake_engine.attempts, 4)
     assert "main returned 130" in stdout
     assert stderr.strip().splitlines()[-1] == "genai-usage: error: interrupted"
 

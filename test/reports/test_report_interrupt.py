@@ -4,12 +4,11 @@ without waiting for the requests still in flight (checked in a child process).""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
+
+from _helpers import interrupt_when_in_flight, start_interruptible
 
 from _generated.testing import FakeUsageEngine, Fault
 
@@ -35,27 +34,14 @@ _CHILD = textwrap.dedent(
 
 def test_ctrl_c_returns_at_once_and_the_interpreter_exits(fake_engine: FakeUsageEngine) -> None:
     fake_engine.inject(Fault.hang(), times=8)  # every window hangs until the engine stops
-    child = subprocess.Popen(
+    child = start_interruptible(
         [sys.executable, "-c", _CHILD, fake_engine.host, fake_engine.token],
         env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
     )
-    try:
-        assert child.stdout is not None and child.stdout.readline() == "fetching\n"
-        deadline = time.monotonic() + 30
-        while len(fake_engine.requests) < 4 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(fake_engine.requests) == 4  # four requests hang in flight
-        child.send_signal(signal.SIGINT)
-        # The hung requests would last until the engine stops (after this test): exiting
-        # while they are in flight proves nothing waits for them.
-        out, err = child.communicate(timeout=20)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+    assert child.stdout is not None and child.stdout.readline() == "fetching\n"
+    # The hung requests would last until the engine stops (after this test): exiting
+    # while they are in flight proves nothing waits for them.
+    out, err, _ = interrupt_when_in_flight(child, lambda: len(fake_engine.requests), 4)
     assert child.returncode == 0, err
     assert out == "interrupted\n"
     assert len(fake_engine.requests) == 4  # no window was started after Ctrl-C
