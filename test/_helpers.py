@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -230,3 +231,10 @@ def interrupt_when_in_flight(
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+def python_path(*first: Path) -> str:
+    """``PYTHONPATH`` for a child Python: ``first``, then the inherited entries (so that
+    ``make test-calendar``'s ``sitecustomize`` still loads in the child)."""
+    inherited = os.environ.get("PYTHONPATH")
+    return os.pathsep.join([*map(str, first), *([inherited] if inherited else [])])

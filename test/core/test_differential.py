@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _helpers import python_path
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "test" / "data" / "usage.openapi.json"
@@ -163,7 +164,7 @@ def recorder() -> Iterator[str]:
 def _run(package_root: Path, base: str) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     _Recorder.received = []
     # A fixed hash seed: set reprs (the models' any_of_schemas) print in one order.
-    env = {**os.environ, "PYTHONPATH": str(package_root), "PYTHONHASHSEED": "0"}
+    env = {**os.environ, "PYTHONPATH": python_path(package_root), "PYTHONHASHSEED": "0"}
     done = subprocess.run(
         [sys.executable, str(SCRIPT), base],
         capture_output=True, text=True, timeout=_RUN_TIMEOUT, env=env, cwd=package_root,

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from _helpers import python_path
 
 from _generated.exceptions import UnauthorizedException
 from _generated.reports import UsageCache, UsageCacheWarning, default_cache_dir, fetch_usage
@@ -210,7 +211,7 @@ def test_two_processes_can_fill_one_cache_at_once(
     fake_engine: FakeUsageEngine, tmp_path: Path
 ) -> None:
     fake_engine.latency = 0.01
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": python_path(REPO)}
     argv = [sys.executable, "-c", _CHILD, fake_engine.host, fake_engine.token, str(tmp_path)]
     children = [
         subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

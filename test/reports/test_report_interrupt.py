@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from _helpers import interrupt_when_in_flight, start_interruptible
+from _helpers import interrupt_when_in_flight, python_path, start_interruptible
 
 from _generated.testing import FakeUsageEngine, Fault
 
@@ -36,7 +36,7 @@ def test_ctrl_c_returns_at_once_and_the_interpreter_exits(fake_engine: FakeUsage
     fake_engine.inject(Fault.hang(), times=8)  # every window hangs until the engine stops
     child = start_interruptible(
         [sys.executable, "-c", _CHILD, fake_engine.host, fake_engine.token],
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**os.environ, "PYTHONPATH": python_path(REPO)},
     )
     assert child.stdout is not None and child.stdout.readline() == "fetching\n"
     # The hung requests would last until the engine stops (after this test): exiting
