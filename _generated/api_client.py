@@ -13,24 +13,16 @@ Every call goes through the generated client's extension points::
 
 from __future__ import annotations
 
-import functools
-import ipaddress
-import sys
-import threading
-import warnings
-from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, ClassVar, Optional
-from urllib.parse import urlsplit
 
 import urllib3
 
 from _generated import rest
-from _generated._codec import ApiCodec, RequestSerialized
-from _generated._constants import USER_AGENT
+from _generated._client import ClientBase, InsecureTokenWarning
+from _generated._codec import RequestSerialized
 from _generated._datetimes import format_rfc3339
 from _generated._pipeline import CALL_OPTIONS, Attempts, AttemptTimeout, CallOptions
-from _generated.configuration import Configuration
 from _generated.exceptions import ApiConnectionError, ResponseValidationError
 
 __all__ = ["ApiClient", "InsecureTokenWarning", "RequestSerialized", "format_datetime"]
@@ -39,11 +31,7 @@ __all__ = ["ApiClient", "InsecureTokenWarning", "RequestSerialized", "format_dat
 format_datetime = format_rfc3339
 
 
-class InsecureTokenWarning(UserWarning):
-    """Warned before a bearer token is sent over plain HTTP to a host that is not loopback."""
-
-
-class ApiClient(ApiCodec):
+class ApiClient(ClientBase):
     """Sends requests for the API classes over one pooled urllib3 connection manager.
 
     Thread-safe: share one client between threads. Use it as a context manager (or call
@@ -54,28 +42,9 @@ class ApiClient(ApiCodec):
     :param cookie: a ``Cookie`` header value sent with every request.
     """
 
+    rest_client_class = rest.RESTClientObject
+    rest_client: rest.RESTClientObject
     _default: ClassVar[Optional[ApiClient]] = None
-
-    def __init__(
-        self,
-        configuration: Optional[Configuration] = None,
-        header_name: Optional[str] = None,
-        header_value: Optional[str] = None,
-        cookie: Optional[str] = None,
-    ) -> None:
-        if configuration is None:
-            configuration = Configuration.get_default()
-        configuration.validate()
-        self.configuration = configuration
-        self.rest_client = rest.RESTClientObject(configuration)
-        self.default_headers: dict[str, str] = {}
-        if header_name is not None:
-            self.default_headers[header_name] = header_value  # type: ignore[assignment]
-        self.cookie = cookie
-        self.user_agent = USER_AGENT
-        self.client_side_validation = configuration.client_side_validation
-        self._warned_hosts: set[str] = set()
-        self._warn_lock = threading.Lock()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -96,19 +65,6 @@ class ApiClient(ApiCodec):
 
     def __repr__(self) -> str:
         return f"ApiClient(host={self.configuration.host!r})"
-
-    @property
-    def user_agent(self) -> str:
-        """The ``User-Agent`` header sent with every request."""
-        return self.default_headers["User-Agent"]
-
-    @user_agent.setter
-    def user_agent(self, value: str) -> None:
-        self.default_headers["User-Agent"] = value
-
-    def set_default_header(self, header_name: str, header_value: str) -> None:
-        """Send ``header_name: header_value`` with every request."""
-        self.default_headers[header_name] = header_value
 
     @classmethod
     def get_default(cls) -> ApiClient:
@@ -181,28 +137,6 @@ class ApiClient(ApiCodec):
                 delay = retry_in
             attempts.policy.sleep(delay)
 
-    def _warn_if_token_in_clear(self, url: str, headers: Mapping[str, Any]) -> None:
-        if "Authorization" not in headers and not any(
-            name.lower() == "authorization" for name in headers
-        ):
-            return
-        # Scheme and host end before any "?", so the query-less URL is the cache key.
-        host = _cleartext_host(url.partition("?")[0])
-        if host is None:
-            return
-        with self._warn_lock:
-            if host in self._warned_hosts:
-                return
-        warnings.warn(
-            f"sending a bearer token over plain http to {host}; use https:// so it is "
-            "not readable on the network",
-            InsecureTokenWarning,
-            stacklevel=_caller_stacklevel(),
-        )
-        # Only once the warning returned: a filter that made it an error refuses every call.
-        with self._warn_lock:
-            self._warned_hosts.add(host)
-
 
 _NO_OPTIONS = CallOptions()
 
@@ -225,36 +159,3 @@ def _preload(response: rest.RESTResponse, deadline: Optional[float]) -> None:
 
 def _urllib3(bounds: AttemptTimeout) -> urllib3.Timeout:
     return urllib3.Timeout(connect=bounds.connect, read=bounds.read, total=bounds.total)
-
-
-def _caller_stacklevel() -> int:
-    # The first frame outside the SDK, so a warning points at the caller's line whichever
-    # public method (and so however many SDK frames) led here. 1 is our caller.
-    package = __name__.partition(".")[0]
-    frame = sys._getframe(2)
-    level = 2
-    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(package):
-        frame = frame.f_back
-        level += 1
-    return level
-
-
-@functools.lru_cache(maxsize=64)
-def _cleartext_host(base_url: str) -> Optional[str]:
-    """The host of ``base_url`` if a token sent there would cross a network unencrypted
-    (plain http, not loopback), else ``None``. Cached: clients call few hosts."""
-    parts = urlsplit(base_url)
-    if parts.scheme != "http" or _is_loopback(parts.hostname):
-        return None
-    return parts.hostname or ""
-
-
-def _is_loopback(hostname: Optional[str]) -> bool:
-    if not hostname:
-        return False
-    if hostname.lower() == "localhost" or hostname.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(hostname).is_loopback
-    except ValueError:
-        return False

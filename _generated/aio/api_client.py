@@ -15,24 +15,21 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import threading
 import time
 from types import TracebackType
-from typing import Any, ClassVar, Optional, cast
+from typing import Any, ClassVar, Optional
 
-from _generated import api_client as _sync
-from _generated._codec import ApiCodec, RequestSerialized
-from _generated._constants import USER_AGENT
+from _generated._client import ClientBase
+from _generated._codec import RequestSerialized
 from _generated._pipeline import CALL_OPTIONS, Attempts, CallOptions
 from _generated.aio import rest
-from _generated.configuration import Configuration
 from _generated.exceptions import ApiConnectionError
 from _generated.retry import RetryPolicy
 
 __all__ = ["ApiClient", "RequestSerialized", "sleep_for"]
 
 
-class ApiClient(ApiCodec):
+class ApiClient(ClientBase):
     """Sends requests for the async API classes over one ``aiohttp.ClientSession``.
 
     Use it as an async context manager (``async with ApiClient(configuration) as client``)
@@ -45,28 +42,9 @@ class ApiClient(ApiCodec):
     :param cookie: a ``Cookie`` header value sent with every request.
     """
 
+    rest_client_class = rest.RESTClientObject
+    rest_client: rest.RESTClientObject
     _default: ClassVar[Optional[ApiClient]] = None
-
-    def __init__(
-        self,
-        configuration: Optional[Configuration] = None,
-        header_name: Optional[str] = None,
-        header_value: Optional[str] = None,
-        cookie: Optional[str] = None,
-    ) -> None:
-        if configuration is None:
-            configuration = Configuration.get_default()
-        configuration.validate()
-        self.configuration = configuration
-        self.rest_client = rest.RESTClientObject(configuration)
-        self.default_headers: dict[str, str] = {}
-        if header_name is not None:
-            self.default_headers[header_name] = header_value  # type: ignore[assignment]
-        self.cookie = cookie
-        self.user_agent = USER_AGENT
-        self.client_side_validation = configuration.client_side_validation
-        self._warned_hosts: set[str] = set()
-        self._warn_lock = threading.Lock()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -87,19 +65,6 @@ class ApiClient(ApiCodec):
 
     def __repr__(self) -> str:
         return f"ApiClient(host={self.configuration.host!r}, asyncio)"
-
-    @property
-    def user_agent(self) -> str:
-        """The ``User-Agent`` header sent with every request."""
-        return self.default_headers["User-Agent"]
-
-    @user_agent.setter
-    def user_agent(self, value: str) -> None:
-        self.default_headers["User-Agent"] = value
-
-    def set_default_header(self, header_name: str, header_value: str) -> None:
-        """Send ``header_name: header_value`` with every request."""
-        self.default_headers[header_name] = header_value
 
     @classmethod
     def get_default(cls) -> ApiClient:
@@ -147,7 +112,7 @@ class ApiClient(ApiCodec):
         preload = options.preload if _preload_content is None else _preload_content
         headers = header_params if header_params is not None else {}
         # The sync client's check, on this client's own state (it reads only that state).
-        _sync.ApiClient._warn_if_token_in_clear(cast(_sync.ApiClient, self), url, headers)
+        self._warn_if_token_in_clear(url, headers)
         attempts = Attempts.start(self.configuration, method, url, headers, options)
         while True:
             bounds = attempts.next_timeout()
