@@ -23,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
+import weakref
+from array import array
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -123,6 +125,8 @@ class UsageCache:
         self.directory = Path(directory) if directory is not None else default_cache_dir()
         self.settle = settle
         self._database = CacheDatabase(self.directory, self._warn)
+        # (keys, table, their numbers) of the last window loaded; windows share the array.
+        self._last_groups: Optional[tuple[list[Any], weakref.ref[GroupTable], array[int]]] = None
         self.path = self._database.path
 
     def __repr__(self) -> str:
@@ -151,7 +155,13 @@ class UsageCache:
         if stored is None:
             return None
         keys, (_, inference, prompt, completion) = stored
-        columns = WindowColumns(window, table.numbers(keys), inference, prompt, completion)
+        last = self._last_groups
+        if last is not None and last[0] is keys and last[1]() is table:
+            groups = last[2]  # the same keys as the last window: the same numbers
+        else:
+            groups = table.numbers(keys)
+            self._last_groups = (keys, weakref.ref(table), groups)
+        columns = WindowColumns(window, groups, inference, prompt, completion)
         columns.ordered = True  # stored after put_in_order()
         return columns
 

@@ -57,6 +57,8 @@ class CacheDatabase:
         self._disabled = False
         self._ids: dict[str, dict[Key, int]] = {}
         self._keys: dict[str, dict[int, Key]] = {}
+        # (the scope's id -> key mapping, the ids' bytes, their keys) of the last load.
+        self._last_keys: Optional[tuple[Optional[dict[int, Key]], bytes, list[Key]]] = None
 
     # -- windows --------------------------------------------------------------------------
 
@@ -109,6 +111,7 @@ class CacheDatabase:
         self._write("DELETE FROM groups", ())
         self._ids.clear()
         self._keys.clear()
+        self._last_keys = None
 
     def close(self) -> None:
         """Close the connection (it is reopened on next use)."""
@@ -133,14 +136,23 @@ class CacheDatabase:
         self._ids[scope] = {key: i for i, key in keys.items()}
 
     def _keys_of(self, scope: str, ids: array[int]) -> list[Key]:
+        """The keys of ``ids``; the same list object again when a window of the same scope
+        has the same ids as the last one (closed windows usually do), so that callers can
+        reuse what they derived from it."""
         known = self._keys.get(scope)
+        layout = ids.tobytes()
+        last = self._last_keys
+        if last is not None and last[0] is known and last[1] == layout:
+            return last[2]
         if known is None or not set(ids) <= known.keys():
             self._load_groups(scope)  # another process may have added groups
             known = self._keys[scope]
         try:
-            return list(map(known.__getitem__, ids))
+            keys = list(map(known.__getitem__, ids))
         except KeyError as exc:
             raise ValueError(f"unknown group id {exc}") from None
+        self._last_keys = (known, layout, keys)
+        return keys
 
     def _ids_of(self, scope: str, keys: Sequence[Key]) -> Optional[list[int]]:
         if scope not in self._ids:

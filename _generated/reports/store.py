@@ -16,6 +16,7 @@ import threading
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import repeat
 from operator import add, itemgetter
 from typing import Any, Optional
 
@@ -40,7 +41,7 @@ class GroupTable:
     Thread-safe: the windows of a report are parsed in several threads into one table.
     """
 
-    __slots__ = ("_index", "_last_order", "_lock", "_ranks", "keys")
+    __slots__ = ("__weakref__", "_index", "_last_order", "_lock", "_ranks", "keys")
 
     def __init__(self) -> None:
         self.keys: list[GroupKey] = []
@@ -88,23 +89,19 @@ class GroupTable:
     def ingest(self, window: Window, items: Iterable[Any]) -> WindowColumns:
         """Columns for one window from validated rows (``{"rule_type", "task_id",
         "count": {"inference", "eval_prompt", "eval_completion"}}``), in the given order."""
-        index = self._index
-        keys = self.keys
-        groups, inference, prompt, completion = (array(_INT) for _ in range(4))
-        add_group, add_inference = groups.append, inference.append
-        add_prompt, add_completion = prompt.append, completion.append
-        with self._lock:
-            for item in items:
-                count = item["count"]
-                key = (item.get("rule_type"), item.get("task_id"))
-                number = index.get(key)
-                if number is None:
-                    number = index[key] = len(keys)
-                    keys.append(GroupKey(*key))
-                add_group(number)
-                add_inference(count["inference"])
-                add_prompt(count["eval_prompt"])
-                add_completion(count["eval_completion"])
+        rows = items if isinstance(items, list) else list(items)
+        counts = list(map(itemgetter("count"), rows))
+        # Four C-level passes instead of a Python loop over the rows.
+        inference = array(_INT, map(itemgetter("inference"), counts))
+        prompt = array(_INT, map(itemgetter("eval_prompt"), counts))
+        completion = array(_INT, map(itemgetter("eval_completion"), counts))
+        del counts
+        keys = zip(
+            map(dict.get, rows, repeat("rule_type")),
+            map(dict.get, rows, repeat("task_id")),
+            strict=True,
+        )
+        groups = self.numbers(keys)
         return WindowColumns(window, groups, inference, prompt, completion)
 
     def __len__(self) -> int:

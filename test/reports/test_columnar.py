@@ -299,3 +299,83 @@ def test_a_body_cut_off_mid_way_is_retried(fake_engine: FakeUsageEngine) -> None
         fake_engine.clear()
         again = fetch_usage(client, "2026-11-01", "2026-11-02", ["task"])
     assert report.complete and report.rows == again.rows and len(report) > 0
+
+
+# Segments as the fetchers make them: several windows sharing a layout (the same groups in
+# the same order), some with another layout, a window given twice, counts near 2**63 (sums
+# beyond 64 bits), groups repeated within a segment.
+KEYS = st.tuples(NAMES, NAMES)
+SEGMENT = st.tuples(
+    st.integers(0, len(GRID) - 1),
+    st.lists(
+        st.tuples(
+            KEYS,
+            st.integers(0, 2**63 - 1) | st.integers(0, 10**6),
+            st.integers(0, 10**6),
+            st.integers(0, 2**63 - 1) | st.integers(0, 10**6),
+        ),
+        max_size=8,
+    ),
+    st.integers(1, 3),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(segments=st.lists(SEGMENT, max_size=6))
+def test_totals_and_pivots_of_segments_sharing_layouts_are_a_plain_computation(
+    segments: list[tuple[int, list[Any], int]],
+) -> None:
+    from _generated.reports.store import GroupTable, columns_of
+
+    table = GroupTable()
+    parts = []
+    rows: list[UsageRow] = []
+    for window_index, items, copies in segments:
+        # ``copies`` windows with the same layout (the same groups, in the same order).
+        for copy in range(copies):
+            window = GRID[(window_index + copy) % len(GRID)]
+            parts.append(
+                columns_of(
+                    window,
+                    table,
+                    [key for key, *_ in items],
+                    [a for _, a, _, _ in items],
+                    [b for _, _, b, _ in items],
+                    [c for _, _, _, c in items],
+                )
+            )
+            rows.extend(UsageRow(window.start, window.end, *key, a, b, c) for key, a, b, c in items)
+    report = UsageReport.from_columns(
+        table,
+        parts,
+        start=GRID[0].start,
+        end=GRID[-1].end,
+        interval="day",
+        tz="UTC",
+        group_by=("rule_type", "task"),
+        host="http://127.0.0.1:9",
+        generated_at=BASE,
+        windows=GRID,
+    )
+    overall, by_group, by_window = reference_totals(rows)
+    totals = report.totals()
+    assert totals.overall == overall
+    assert totals.by_group == by_group
+    assert list(totals.by_group) == sorted(
+        by_group, key=lambda k: (-by_group[k].total, none_last(k.rule_type), none_last(k.task_id))
+    )
+    assert list(totals.by_window.values()) == by_window
+    for measure in ("inference", "eval_prompt", "eval_completion", "total"):
+        pivot = report.pivot(measure)  # type: ignore[arg-type]
+        assert pivot.groups == list(totals.by_group)
+        assert pivot.values == [
+            [
+                sum(
+                    r.counts.get(measure)  # type: ignore[arg-type]
+                    for r in rows
+                    if r.group == key and r.window_start == w.start
+                )
+                for w in GRID
+            ]
+            for key in pivot.groups
+        ]

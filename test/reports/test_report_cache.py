@@ -307,3 +307,44 @@ def test_a_full_disk_means_running_without_the_cache(
     with pytest.warns(UsageCacheWarning, match="disk is full"):
         report = run(fake_engine, UsageCache(tmp_path))
     assert report.complete and report.cached == [] and fake_engine.attempts == 7
+
+
+def test_windows_of_one_layout_share_their_groups_and_clearing_forgets_them(
+    tmp_path: Path,
+) -> None:
+    from _generated import ApiClient, Configuration, UsageApi
+    from _generated.reports import Window
+    from _generated.reports.store import GroupTable, columns_of
+
+    api = UsageApi(ApiClient(Configuration(host="http://127.0.0.1:9", access_token="t")))
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    days = [Window(start + timedelta(days=i), start + timedelta(days=i + 1)) for i in range(3)]
+    cache = UsageCache(tmp_path)
+    scope = cache.scope(api, ("rule_type", "task"))
+    first = [("RegexRule", "a"), ("RegexRule", "b")]
+    writer = GroupTable()
+    for i, day in enumerate(days[:2]):
+        cache.store(scope, columns_of(day, writer, first, [i, 1], [2, 3], [4, 5]), writer)
+    table = GroupTable()
+    one, two = (cache.load(scope, day, table) for day in days[:2])
+    assert one is not None and two is not None
+    assert [(r.task_id, r.inference) for s in (one, two) for r in s.rows(table)] == [
+        ("a", 0),
+        ("b", 1),
+        ("a", 1),
+        ("b", 1),
+    ]
+    # Another table gets its own numbers, even for the same stored ids.
+    other = GroupTable()
+    other.numbers([("PIIDataRule", "z")])
+    again = cache.load(scope, days[0], other)
+    assert again is not None
+    assert [r.task_id for r in again.rows(other)] == ["a", "b"]
+    # After clear(), the same ids may name other groups: never the old keys.
+    cache.clear()
+    second = [("ToxicityRule", "x"), ("ToxicityRule", "y")]
+    cache.store(scope, columns_of(days[2], writer, second, [7, 8], [0, 0], [0, 0]), writer)
+    fresh = cache.load(scope, days[2], table)
+    assert fresh is not None
+    assert [(r.rule_type, r.task_id) for r in fresh.rows(table)] == second
+    cache.close()
