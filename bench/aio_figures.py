@@ -81,7 +81,7 @@ def small_response(
     base_median = statistics.median(base_times)
     ratio = sdk_median / base_median
     return Figure(
-        name="7. Async small response (1 row), per call",
+        name="10. Async small response (1 row), per call",
         sdk=_us(sdk_median),
         baseline=_us(base_median),
         ratio=ratio,
@@ -118,7 +118,7 @@ def report_concurrency(latency: float = 0.05) -> Figure:
         sixteen = timed(engine, 16)
     speedup = one / sixteen
     return Figure(
-        name="8. Async report, 200 windows, 16 requests vs 1",
+        name="11. Async report, 200 windows, 16 requests vs 1",
         sdk=_ms(sixteen),
         baseline=_ms(one),
         ratio=speedup,
