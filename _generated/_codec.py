@@ -133,9 +133,11 @@ class ApiCodec(ResponseReader):
         if cls in _PLAIN:
             return obj
         if cls is tuple:
-            return tuple(self.sanitize_for_serialization(item) for item in obj)
+            return tuple([self.sanitize_for_serialization(item) for item in obj])
         if cls is list:
             return [self.sanitize_for_serialization(item) for item in obj]
+        if cls is dict:
+            return {key: self.sanitize_for_serialization(value) for key, value in obj.items()}
         if isinstance(obj, Enum):
             return obj.value
         if isinstance(obj, self.PRIMITIVE_TYPES):
@@ -305,4 +307,6 @@ def _quote(text: str) -> str:
 
 
 def _pairs(params: Union[Mapping[str, Any], Sequence[tuple[str, Any]]]) -> Iterable[Any]:
+    if type(params) is list:  # what param_serialize passes: skip the ABC check
+        return params
     return params.items() if isinstance(params, Mapping) else params

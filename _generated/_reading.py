@@ -85,9 +85,7 @@ class ResponseReader:
             raise ApiException.from_response(http_resp=response_data, body=text, data=data)
         # Constructed, not validated: the headers stay the transport's case-insensitive
         # mapping, and a large ``data`` is not walked again.
-        return ApiResponse.model_construct(
-            status_code=status, data=data, headers=response_data.headers, raw_data=raw
-        )
+        return ApiResponse.received(status, data, response_data.headers, raw)
 
     def _deserialize_takes_bytes(self) -> bool:
         """Whether ``deserialize`` is this class's own, which reads UTF-8 bytes directly

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Generic, Optional, TypeVar
+from typing import Any, Generic, Optional, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBytes, StrictInt, field_serializer
 
@@ -27,6 +27,22 @@ class ApiResponse(BaseModel, Generic[T]):
         # The transport's case-insensitive header mapping dumps as a plain dict.
         return dict(headers) if headers is not None else None
 
+    @classmethod
+    def received(
+        cls, status_code: int, data: Any, headers: Optional[Mapping[str, str]], raw_data: bytes
+    ) -> ApiResponse[Any]:
+        """The response as received, not validated (as ``model_construct`` with every field
+        given, without its per-field loop: this runs once per call)."""
+        response = cls.__new__(cls)
+        fields = {"status_code": status_code, "headers": headers, "data": data}
+        fields["raw_data"] = raw_data
+        _set = object.__setattr__
+        _set(response, "__dict__", fields)
+        _set(response, "__pydantic_fields_set__", set(_FIELDS))
+        _set(response, "__pydantic_extra__", None)
+        _set(response, "__pydantic_private__", None)
+        return response
+
     def __repr__(self) -> str:
         # The body can be megabytes; show its size, not its bytes.
         size = len(self.raw_data)
@@ -34,3 +50,6 @@ class ApiResponse(BaseModel, Generic[T]):
         return f"ApiResponse(status_code={self.status_code}, {size} bytes{items})"
 
     __str__ = __repr__
+
+
+_FIELDS = frozenset(ApiResponse.model_fields)

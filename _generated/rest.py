@@ -314,10 +314,27 @@ def to_urllib3_timeout(value: Any) -> Optional[urllib3.Timeout]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return urllib3.Timeout(total=value)
     if isinstance(value, tuple) and len(value) == 2:
-        return urllib3.Timeout(connect=value[0], read=value[1])
+        # urllib3 clones the Timeout it is given, so one per setting can be shared.
+        timeout = _PAIR_TIMEOUTS.get(value) if _hashable(value) else None
+        if timeout is None:
+            timeout = urllib3.Timeout(connect=value[0], read=value[1])
+            if len(_PAIR_TIMEOUTS) < _PAIR_TIMEOUTS_KEPT and _hashable(value):
+                _PAIR_TIMEOUTS[value] = timeout
+        return timeout
     raise ApiValueError(
         f"_request_timeout must be seconds, a (connect, read) pair or None, got {value!r}"
     )
+
+
+_PAIR_TIMEOUTS: dict[tuple[Any, Any], urllib3.Timeout] = {}
+_PAIR_TIMEOUTS_KEPT = 32  # settings are few (the configured one, a few per-call ones)
+
+
+def _hashable(value: tuple[Any, Any]) -> bool:
+    return type(value[0]) in _BOUND_TYPES and type(value[1]) in _BOUND_TYPES
+
+
+_BOUND_TYPES = frozenset({int, float, type(None)})
 
 
 class translate_errors(ContextDecorator):
