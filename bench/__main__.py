@@ -19,6 +19,7 @@ from typing import Optional
 
 from bench import aio_figures, figures
 from bench.figures import Figure
+from bench.generated import generated_figures
 from bench.report_figures import report_figures
 from bench.server import BenchServer
 
@@ -33,6 +34,7 @@ NAMES = (
     "memory",
     "concurrency",
     "async",
+    "generated",
     "async-report",
     "reports",
 )
@@ -130,6 +132,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         run("import", figures.import_time)
         run("cold", lambda: figures.cold_call(server.url))
         run("async", lambda: aio_figures.small_response(server.url))
+        if "generated" in only:
+            print("measuring generated ...", file=sys.stderr, flush=True)
+            rows.extend(generated_figures(server.url))
         if "reports" in only:
             print("measuring reports ...", file=sys.stderr, flush=True)
             rows.extend(report_figures(server.url))
