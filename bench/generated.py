@@ -166,7 +166,9 @@ def _measure(spec: _Kind, base_url: str, roots: dict[str, Path], link: Path) -> 
 
     sdk, generated = median("sdk", "client"), median("generated", "client")
     fmt = _us if spec.unit == "us" else _ms
-    ratio = sdk / generated
+    # Processes started seconds apart see floors a third apart on a shared machine: the
+    # figure is each client's time over its own process's floor, SDK over generated.
+    ratio = own_ratio("sdk") / own_ratio("generated")
     calls = results["sdk"][0]["calls"]
     per_process = (
         f"{calls} calls per client and floor, one by one after a warm-up, gc.collect() before each"
@@ -180,9 +182,9 @@ def _measure(spec: _Kind, base_url: str, roots: dict[str, Path], link: Path) -> 
         ratio=ratio,
         target=TARGET,
         met=ratio <= 1.00,
-        detail=f"each against its raw floor in its own process: SDK {own_ratio('sdk'):.2f}, "
-        f"generated {own_ratio('generated'):.2f}, so floor-normalised SDK / generated "
-        f"{own_ratio('sdk') / own_ratio('generated'):.2f} (floors "
+        detail=f"ratio: each client against the raw floor in its own process, SDK "
+        f"{own_ratio('sdk'):.2f} over generated {own_ratio('generated'):.2f}; the times "
+        f"alone give {sdk / generated:.2f} (floors "
         f"{fmt(median('sdk', 'floor'))} and {fmt(median('generated', 'floor'))}; floor: "
         f"{spec.floor}); median of "
         f"{spec.processes} fresh processes each, SDK and generated alternating; {per_process}",
