@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy --strict _generated
+	$(VENV)/bin/mypy --strict _generated bench
 
 pytest: $(STAMP)
 	$(PY) -m pytest -q

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
 
+from _generated.models.token_usage_scope import ScopeName
 from bench.figures import END, START, TOKEN, Figure, _ms, _query_url, _us
 
 __all__ = ["report_concurrency", "small_response"]
@@ -34,7 +35,7 @@ def small_response(
 
     from _generated import Configuration, aio
 
-    group_by = ["rule_type"]
+    group_by: list[ScopeName] = ["rule_type"]
     url = _query_url(base_url, group_by)
     headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
 

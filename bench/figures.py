@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import quote, urlencode
 
+from _generated.models.token_usage_scope import ScopeName
 from bench.data import LARGE_ROWS, large_body
 
 __all__ = [
@@ -110,7 +111,7 @@ def _query_url(base: str, group_by: Sequence[str]) -> str:
     return f"{base}{PATH}?{urlencode(query, safe='', quote_via=quote)}"
 
 
-def _check_same_url(api: Any, url: str, group_by: list[str]) -> None:
+def _check_same_url(api: Any, url: str, group_by: Sequence[str]) -> None:
     # The baseline must request exactly what the SDK requests.
     response = api.get_token_usage_api_v2_usage_tokens_get_without_preload_content(
         start_time=START, end_time=END, group_by=group_by
@@ -152,7 +153,7 @@ def large_response(base_url: str, rounds: int = 7) -> Figure:
     from _generated.models import TokenUsageResponse
     from bench.baseline import PlainTokenUsageResponse
 
-    group_by = ["rule_type", "task"]
+    group_by: list[ScopeName] = ["rule_type", "task"]
     url = _query_url(base_url, group_by)
     clients = _Clients(base_url)
     adapter = TypeAdapter(list[PlainTokenUsageResponse])
@@ -229,7 +230,7 @@ def small_response(
 ) -> Figure:
     """Per-call time of 2,000 sequential one-row calls vs ``PoolManager.request`` +
     ``json.loads``, on kept-alive connections."""
-    group_by = ["rule_type"]
+    group_by: list[ScopeName] = ["rule_type"]
     url = _query_url(base_url, group_by)
     clients = _Clients(base_url)
     _check_same_url(clients.api, url, group_by)
