@@ -131,7 +131,11 @@ class CacheDatabase:
 
     def _load_groups(self, scope: str) -> None:
         rows = self._fetchall("SELECT id, key FROM groups WHERE scope=?", (scope,))
-        keys = {int(i): tuple(json.loads(text)) for i, text in rows}
+        keys: dict[int, Key] = {}
+        for i, text in rows:
+            key = _parse_key(text)
+            if key is not None:  # a corrupt key is left out: its windows are fetched again
+                keys[int(i)] = key
         self._keys[scope] = keys
         self._ids[scope] = {key: i for i, key in keys.items()}
 
@@ -271,6 +275,20 @@ def _prepare(connection: sqlite3.Connection) -> None:
 def _key_text(key: Key) -> str:
     """A group key as the JSON text ``[rule_type, task_id]`` (C-level string escaping)."""
     return "[" + ",".join("null" if v is None else _json_string(v) for v in key) + "]"
+
+
+def _parse_key(text: object) -> Optional[Key]:
+    """The key stored as ``[rule_type, task_id]`` (strings or null); ``None`` if corrupt."""
+    try:
+        value = json.loads(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if type(value) is not list or len(value) != 2:
+        return None
+    rule_type, task_id = value
+    if (rule_type is None or type(rule_type) is str) and (task_id is None or type(task_id) is str):
+        return (rule_type, task_id)
+    return None
 
 
 def _unwritable(exc: sqlite3.DatabaseError) -> bool:

@@ -348,3 +348,21 @@ def test_windows_of_one_layout_share_their_groups_and_clearing_forgets_them(
     assert fresh is not None
     assert [(r.rule_type, r.task_id) for r in fresh.rows(table)] == second
     cache.close()
+
+
+@pytest.mark.parametrize("stored", ["not json", "[1, 2, 3]", '"ab"', "[1, null]", "{}"])
+def test_a_corrupt_group_key_warns_and_its_windows_are_fetched_again(
+    fake_engine: FakeUsageEngine, tmp_path: Path, stored: str
+) -> None:
+    cache = UsageCache(tmp_path)
+    good = run(fake_engine, cache)
+    cache.close()
+    with sqlite3.connect(cache.path) as db:
+        db.execute("UPDATE groups SET key = ? WHERE id = (SELECT MIN(id) FROM groups)", (stored,))
+    fake_engine.clear()
+    with pytest.warns(UsageCacheWarning, match="corrupt"):
+        again = run(fake_engine, UsageCache(tmp_path))
+    assert again.rows == good.rows and fake_engine.attempts > 0
+    fake_engine.clear()
+    assert run(fake_engine, UsageCache(tmp_path)).rows == good.rows  # repaired
+    assert fake_engine.attempts == 0
