@@ -179,7 +179,9 @@ class CacheDatabase:
 
     def _connect(self, *, fresh: bool = False) -> Optional[sqlite3.Connection]:
         """The connection, opened on first use; ``fresh`` after a corrupt file was set aside."""
-        if self._connection is not None or self._disabled:
+        if self._disabled:
+            return None
+        if self._connection is not None:
             return self._connection
         try:
             if not self.directory.exists():
@@ -193,9 +195,9 @@ class CacheDatabase:
                 connection.close()
                 raise
         except sqlite3.DatabaseError as exc:
-            if _unwritable(exc) or fresh:
-                # A new file that fails too (e.g. "disk I/O error" on a full disk) is not
-                # corrupt: the disk is the problem.
+            if not _corrupt(exc) or fresh:
+                # Only a file SQLite calls corrupt is set aside; a full disk, an I/O error,
+                # a lock held too long or no permission leave a good cache where it is.
                 self._disable(f"cannot write ({exc}); running without the cache")
                 return None
             # Not a database we can read: start afresh rather than give wrong numbers.
@@ -214,6 +216,9 @@ class CacheDatabase:
 
     def _disable(self, message: str) -> None:
         self._disabled = True
+        if self._connection is not None:  # callers hold the lock
+            self._connection.close()
+            self._connection = None
         self._warn(message)
 
     def _fetchall(self, sql: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -291,11 +296,10 @@ def _parse_key(text: object) -> Optional[Key]:
     return None
 
 
-def _unwritable(exc: sqlite3.DatabaseError) -> bool:
+def _corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """True when SQLite says the file is not a (sound) database (SQLITE_NOTADB, _CORRUPT)."""
     text = str(exc).lower()
-    return any(
-        words in text for words in ("readonly", "read-only", "disk is full", "unable to open")
-    )
+    return "not a database" in text or "malformed" in text
 
 
 def _encode(*columns: array[int]) -> bytes:

@@ -366,3 +366,37 @@ def test_a_corrupt_group_key_warns_and_its_windows_are_fetched_again(
     fake_engine.clear()
     assert run(fake_engine, UsageCache(tmp_path)).rows == good.rows  # repaired
     assert fake_engine.attempts == 0
+
+
+_LIMITED_CHILD = textwrap.dedent(
+    """
+    import resource, signal, sys, warnings
+    from datetime import datetime, timezone
+    from _generated import ApiClient, Configuration
+    from _generated.reports import UsageCache, fetch_usage
+    host, token, directory = sys.argv[1:4]
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1, 1))  # no file may grow: a full disk
+    warnings.simplefilter("always")
+    with ApiClient(Configuration(host=host, access_token=token)) as client:
+        report = fetch_usage(client, "2026-11-01", "2026-11-08", ["task"], "day",
+                             cache=UsageCache(directory),
+                             now=datetime(2026, 11, 9, tzinfo=timezone.utc))
+    print(len(report.windows), len(report.cached))
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX resource limits")
+def test_a_full_disk_never_discards_the_cache_it_cannot_write(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    good = run(fake_engine, UsageCache(tmp_path))
+    env = {**os.environ, "PYTHONPATH": python_path(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
+    argv = [sys.executable, "-c", _LIMITED_CHILD, fake_engine.host, fake_engine.token]
+    child = subprocess.run([*argv, str(tmp_path)], env=env, capture_output=True, text=True)
+    assert child.returncode == 0, child.stderr
+    assert "without the cache" in child.stderr and "discarding" not in child.stderr
+    fake_engine.clear()
+    assert run(fake_engine, UsageCache(tmp_path)).rows == good.rows
+    assert fake_engine.attempts == 0  # the windows stored before are still there
