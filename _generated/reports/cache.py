@@ -165,6 +165,10 @@ class UsageCache:
         columns.ordered = True  # stored after put_in_order()
         return columns
 
+    def contains(self, scope: str, window: Window) -> bool:
+        """True when a closed ``window`` is stored (``load`` may still find it unusable)."""
+        return self._database.contains(scope, *_bounds(window))
+
     def store(self, scope: str, segment: WindowColumns, table: GroupTable) -> None:
         """Store the rows of a closed window (best effort: a failure only warns)."""
         segment.put_in_order(table)

@@ -81,6 +81,13 @@ class CacheDatabase:
             return None
         return keys, columns
 
+    def contains(self, scope: str, start: str, end: str) -> bool:
+        """True when a window is stored (its payload is neither read nor checked)."""
+        row = self._fetchone(
+            "SELECT 1 FROM windows WHERE scope=? AND start=? AND end=?", (scope, start, end)
+        )
+        return row is not None
+
     def store(self, scope: str, start: str, end: str, keys: Sequence[Key], counts: Any) -> None:
         """Store a window's rows (best effort: a failure only warns and turns the cache off)."""
         ids = self._ids_of(scope, keys)
