@@ -209,6 +209,10 @@ class UsageCache:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def unusable(self, reason: str) -> None:
+        """Warn that a report runs without the cache, and why."""
+        self._warn(f"{reason}; running without the cache")
+
     def _warn(self, message: str) -> None:
         warnings.warn(f"report cache {self.path}: {message}", UsageCacheWarning, stacklevel=5)
 

@@ -268,7 +268,11 @@ class WindowPlan:
         settle = plan.cache.settle if plan.cache is not None else plan.settle
         self.closed = [w.end.astimezone(UTC) <= now - settle for w in windows]
         record.provisional.update(i for i, closed in enumerate(self.closed) if not closed)
-        self._scope = UsageCache.scope(plan.api, group_by) if plan.cache is not None else ""
+        #: The cache, unless the API has no host to key its windows by (a look-alike).
+        self.cache = plan.cache if plan.cache is not None and host_of(plan.api) else None
+        if plan.cache is not None and self.cache is None:
+            plan.cache.unusable("the API object has no api_client.configuration.host")
+        self._scope = UsageCache.scope(plan.api, group_by) if self.cache is not None else ""
         #: Windows read from the cache, by index.
         self.cached: dict[int, WindowColumns] = {}
         #: A stream's stored windows, read from the cache only in their turn.
@@ -277,11 +281,11 @@ class WindowPlan:
         self.todo: list[int] = []
         for i, window in enumerate(windows):
             hit = None
-            if plan.cache is not None and self.closed[i]:
-                if not keep and plan.cache.contains(self._scope, window):
+            if self.cache is not None and self.closed[i]:
+                if not keep and self.cache.contains(self._scope, window):
                     self.stored.append(i)  # a stream holds no more than its reader needs
                     continue
-                hit = plan.cache.load(self._scope, window, table)
+                hit = self.cache.load(self._scope, window, table)
             if hit is None:
                 self.todo.append(i)
             else:
@@ -290,7 +294,7 @@ class WindowPlan:
 
     def from_cache(self, index: int) -> Outcome:
         """A stream's stored window, read now; fetched if its entry turned out unusable."""
-        cache = self.plan.cache
+        cache = self.cache
         hit = cache.load(self._scope, self.windows[index], self.table) if cache else None
         if hit is not None:
             self.record.cached.add(index)
@@ -308,8 +312,8 @@ class WindowPlan:
         if isinstance(outcome, WindowColumns):
             if self.keep:
                 self.record.segments[index] = outcome
-            if self.plan.cache is not None and self.closed[index]:
-                self.plan.cache.store(self._scope, outcome, self.table)
+            if self.cache is not None and self.closed[index]:
+                self.cache.store(self._scope, outcome, self.table)
         else:
             self.record.errors[index] = outcome
 

@@ -12,13 +12,15 @@ import textwrap
 import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _helpers import python_path
 
+from _generated import ApiClient, UsageApi
 from _generated.exceptions import UnauthorizedException
 from _generated.reports import UsageCache, UsageCacheWarning, default_cache_dir, fetch_usage
-from _generated.testing import FakeUsageEngine
+from _generated.testing import FakeUsageEngine, UsageRecord
 
 UTC = timezone.utc
 START, END = "2026-11-01", "2026-11-08"
@@ -400,3 +402,27 @@ def test_a_full_disk_never_discards_the_cache_it_cannot_write(
     fake_engine.clear()
     assert run(fake_engine, UsageCache(tmp_path)).rows == good.rows
     assert fake_engine.attempts == 0  # the windows stored before are still there
+
+
+class _LookAlike:
+    """An object with the UsageApi method and nothing else (no api_client to key by)."""
+
+    def __init__(self, client: ApiClient) -> None:
+        self._api = UsageApi(client)
+
+    def get_token_usage_api_v2_usage_tokens_get(self, **arguments: Any) -> Any:
+        return self._api.get_token_usage_api_v2_usage_tokens_get(**arguments)
+
+
+def test_an_api_without_a_host_never_reads_another_servers_windows(tmp_path: Path) -> None:
+    monday = datetime(2026, 11, 2, tzinfo=UTC)
+    one = FakeUsageEngine([UsageRecord(monday, "task-a", "RegexRule", 1, 0, 0)])
+    two = FakeUsageEngine([UsageRecord(monday, "task-a", "ToxicityRule", 5, 6, 7)])
+    cache = UsageCache(tmp_path)
+    with one, two, one.api_client() as first, two.api_client() as second:
+        with pytest.warns(UsageCacheWarning, match="without the cache"):
+            fetch_usage(_LookAlike(first), START, END, cache=cache, now=AFTER)
+        with pytest.warns(UsageCacheWarning, match="without the cache"):
+            report = fetch_usage(_LookAlike(second), START, END, cache=cache, now=AFTER)
+    assert [(row.rule_type, row.total) for row in report] == [("ToxicityRule", 18)]
+    assert two.attempts == 1 and cache.info().windows == 0
