@@ -75,6 +75,16 @@ def test_a_corrupt_cache_is_a_warning_and_a_refetch(fake_engine: FakeUsageEngine
     assert fake_engine.attempts == 7
 
 
+@pytest.mark.parametrize("action", ["info", "clear"])
+def test_the_cache_command_on_a_corrupt_cache_warns_in_one_line(action: str) -> None:
+    cache = fresh_cache_dir()
+    Path(cache, "windows-v1.sqlite3").write_bytes(b"this is not a database" * 100)
+    result = run_cli("cache", action, cache_dir=cache)
+    assert result.returncode == 0
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("genai-usage: warning: report cache") and "unreadable" in line
+
+
 # -- entry points --------------------------------------------------------------------------
 
 
