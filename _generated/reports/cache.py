@@ -116,14 +116,20 @@ class UsageCache:
         *,
         settle: Union[timedelta, float] = timedelta(seconds=CACHE_SETTLE),
     ) -> None:
+        margin: object = settle
         if isinstance(settle, (int, float)) and not isinstance(settle, bool):
-            settle = timedelta(seconds=settle)
-        if not isinstance(settle, timedelta) or settle < timedelta(0):
+            try:
+                margin = timedelta(seconds=settle)
+            except (ValueError, OverflowError):  # NaN, infinity, beyond timedelta's range
+                margin = None
+        if not isinstance(margin, timedelta) or margin < timedelta(0):
             raise ApiArgumentError.for_argument(
                 "settle", settle, "a timedelta or seconds of at least 0"
             )
+        if directory is not None and not isinstance(directory, (str, os.PathLike)):
+            raise ApiArgumentError.for_argument("directory", directory, "None, a str or a path")
         self.directory = Path(directory) if directory is not None else default_cache_dir()
-        self.settle = settle
+        self.settle = margin
         self._database = CacheDatabase(self.directory, self._warn)
         # (keys, table, their numbers) of the last window loaded; windows share the array.
         self._last_groups: Optional[tuple[list[Any], weakref.ref[GroupTable], array[int]]] = None

@@ -18,7 +18,7 @@ import pytest
 from _helpers import python_path
 
 from _generated import ApiClient, UsageApi
-from _generated.exceptions import UnauthorizedException
+from _generated.exceptions import ApiArgumentError, UnauthorizedException
 from _generated.reports import UsageCache, UsageCacheWarning, default_cache_dir, fetch_usage
 from _generated.testing import FakeUsageEngine, UsageRecord
 
@@ -79,6 +79,23 @@ def test_the_settle_margin_decides_when_a_window_is_closed(
     assert short.provisional == []
     with pytest.raises(ValueError, match="settle"):
         UsageCache(tmp_path, settle=timedelta(seconds=-1))
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [
+        ("settle", float("nan")),
+        ("settle", float("inf")),
+        ("settle", 1e20),
+        ("settle", -1),
+        ("settle", "3600"),
+        ("directory", 123),
+    ],
+)
+def test_a_bad_cache_argument_is_named(argument: str, value: object) -> None:
+    with pytest.raises(ApiArgumentError) as caught:
+        UsageCache(**{argument: value})  # type: ignore[arg-type]
+    assert caught.value.argument == argument and repr(value) in str(caught.value)
 
 
 def test_another_credential_never_sees_the_cached_windows(
