@@ -15,6 +15,7 @@ import os
 import sqlite3
 import sys
 import threading
+import time
 import zlib
 from array import array
 from collections.abc import Callable, Sequence
@@ -34,6 +35,8 @@ SCHEMA_VERSION = 2
 FILE_NAME = "windows-v1.sqlite3"
 # Seconds to wait for another process's write lock.
 _BUSY_TIMEOUT = 10.0
+# Seconds between attempts to switch a new file to WAL mode while another process does.
+_WAL_RETRY = 0.02
 _INT = "q"
 
 Key = tuple[Optional[str], Optional[str]]
@@ -262,7 +265,7 @@ class CacheDatabase:
 
 def _prepare(connection: sqlite3.Connection) -> None:
     """Create the schema, or discard a cache of another schema version."""
-    connection.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(connection)
     connection.execute("PRAGMA synchronous=NORMAL")
     with connection:
         connection.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
@@ -282,6 +285,21 @@ def _prepare(connection: sqlite3.Connection) -> None:
         connection.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
         )
+
+
+def _switch_to_wal(connection: sqlite3.Connection) -> None:
+    """``PRAGMA journal_mode=WAL``, retried for up to the busy timeout: SQLite answers
+    "database is locked" at once, without its busy wait, while another process holds a
+    write lock on a file not yet in WAL mode (two first runs at once)."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+        time.sleep(_WAL_RETRY)
 
 
 def _key_text(key: Key) -> str:

@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -443,3 +444,25 @@ def test_an_api_without_a_host_never_reads_another_servers_windows(tmp_path: Pat
             report = fetch_usage(_LookAlike(second), START, END, cache=cache, now=AFTER)
     assert [(row.rule_type, row.total) for row in report] == [("ToxicityRule", 18)]
     assert two.attempts == 1 and cache.info().windows == 0
+
+
+def test_a_cache_file_another_process_is_creating_is_waited_for(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    cache = UsageCache(tmp_path)
+    # Another process's first run, mid-way: a new file, not yet in WAL mode, write-locked.
+    other = sqlite3.connect(cache.path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(1.0, other.execute, ("COMMIT",))
+    release.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UsageCacheWarning)
+            first = run(fake_engine, cache)
+    finally:
+        release.join()
+        other.close()
+    assert cache.info().windows == 7
+    fake_engine.clear()
+    assert run(fake_engine, UsageCache(tmp_path)).rows == first.rows
+    assert fake_engine.attempts == 0
