@@ -197,7 +197,12 @@ def run_tokens(args: argparse.Namespace, secrets: list[str]) -> int:
             for message in dict.fromkeys(str(warning.message) for warning in shown):
                 notes.warn(message)
     if cache is not None and fetcher.from_cache:
-        notes.note(f"{fetcher.from_cache} of {fetcher.windows} windows from the cache")
+        still_open = (
+            f", {fetcher.provisional} still open (provisional: their counts may still grow)"
+            if fetcher.provisional
+            else ""
+        )
+        notes.note(f"{fetcher.from_cache} of {fetcher.windows} windows from the cache{still_open}")
     notes.verbose(
         f"{fetcher.windows} window(s), {fetcher.from_cache} from the cache, "
         f"{fetcher.provisional} still open, in {time.monotonic() - started:.2f}s"

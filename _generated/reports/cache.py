@@ -116,14 +116,20 @@ class UsageCache:
         *,
         settle: Union[timedelta, float] = timedelta(seconds=CACHE_SETTLE),
     ) -> None:
+        margin: object = settle
         if isinstance(settle, (int, float)) and not isinstance(settle, bool):
-            settle = timedelta(seconds=settle)
-        if not isinstance(settle, timedelta) or settle < timedelta(0):
+            try:
+                margin = timedelta(seconds=settle)
+            except (ValueError, OverflowError):  # NaN, infinity, beyond timedelta's range
+                margin = None
+        if not isinstance(margin, timedelta) or margin < timedelta(0):
             raise ApiArgumentError.for_argument(
                 "settle", settle, "a timedelta or seconds of at least 0"
             )
+        if directory is not None and not isinstance(directory, (str, os.PathLike)):
+            raise ApiArgumentError.for_argument("directory", directory, "None, a str or a path")
         self.directory = Path(directory) if directory is not None else default_cache_dir()
-        self.settle = settle
+        self.settle = margin
         self._database = CacheDatabase(self.directory, self._warn)
         # (keys, table, their numbers) of the last window loaded; windows share the array.
         self._last_groups: Optional[tuple[list[Any], weakref.ref[GroupTable], array[int]]] = None
@@ -165,6 +171,10 @@ class UsageCache:
         columns.ordered = True  # stored after put_in_order()
         return columns
 
+    def contains(self, scope: str, window: Window) -> bool:
+        """True when a closed ``window`` is stored (``load`` may still find it unusable)."""
+        return self._database.contains(scope, *_bounds(window))
+
     def store(self, scope: str, segment: WindowColumns, table: GroupTable) -> None:
         """Store the rows of a closed window (best effort: a failure only warns)."""
         segment.put_in_order(table)
@@ -204,6 +214,10 @@ class UsageCache:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def unusable(self, reason: str) -> None:
+        """Warn that a report runs without the cache, and why."""
+        self._warn(f"{reason}; running without the cache")
 
     def _warn(self, message: str) -> None:
         warnings.warn(f"report cache {self.path}: {message}", UsageCacheWarning, stacklevel=5)

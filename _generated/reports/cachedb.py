@@ -15,6 +15,7 @@ import os
 import sqlite3
 import sys
 import threading
+import time
 import zlib
 from array import array
 from collections.abc import Callable, Sequence
@@ -34,6 +35,8 @@ SCHEMA_VERSION = 2
 FILE_NAME = "windows-v1.sqlite3"
 # Seconds to wait for another process's write lock.
 _BUSY_TIMEOUT = 10.0
+# Seconds between attempts to switch a new file to WAL mode while another process does.
+_WAL_RETRY = 0.02
 _INT = "q"
 
 Key = tuple[Optional[str], Optional[str]]
@@ -80,6 +83,13 @@ class CacheDatabase:
             self._warn(f"a cached window is corrupt ({exc}); fetching it again")
             return None
         return keys, columns
+
+    def contains(self, scope: str, start: str, end: str) -> bool:
+        """True when a window is stored (its payload is neither read nor checked)."""
+        row = self._fetchone(
+            "SELECT 1 FROM windows WHERE scope=? AND start=? AND end=?", (scope, start, end)
+        )
+        return row is not None
 
     def store(self, scope: str, start: str, end: str, keys: Sequence[Key], counts: Any) -> None:
         """Store a window's rows (best effort: a failure only warns and turns the cache off)."""
@@ -131,7 +141,11 @@ class CacheDatabase:
 
     def _load_groups(self, scope: str) -> None:
         rows = self._fetchall("SELECT id, key FROM groups WHERE scope=?", (scope,))
-        keys = {int(i): tuple(json.loads(text)) for i, text in rows}
+        keys: dict[int, Key] = {}
+        for i, text in rows:
+            key = _parse_key(text)
+            if key is not None:  # a corrupt key is left out: its windows are fetched again
+                keys[int(i)] = key
         self._keys[scope] = keys
         self._ids[scope] = {key: i for i, key in keys.items()}
 
@@ -175,7 +189,9 @@ class CacheDatabase:
 
     def _connect(self, *, fresh: bool = False) -> Optional[sqlite3.Connection]:
         """The connection, opened on first use; ``fresh`` after a corrupt file was set aside."""
-        if self._connection is not None or self._disabled:
+        if self._disabled:
+            return None
+        if self._connection is not None:
             return self._connection
         try:
             if not self.directory.exists():
@@ -189,9 +205,9 @@ class CacheDatabase:
                 connection.close()
                 raise
         except sqlite3.DatabaseError as exc:
-            if _unwritable(exc) or fresh:
-                # A new file that fails too (e.g. "disk I/O error" on a full disk) is not
-                # corrupt: the disk is the problem.
+            if not _corrupt(exc) or fresh:
+                # Only a file SQLite calls corrupt is set aside; a full disk, an I/O error,
+                # a lock held too long or no permission leave a good cache where it is.
                 self._disable(f"cannot write ({exc}); running without the cache")
                 return None
             # Not a database we can read: start afresh rather than give wrong numbers.
@@ -210,6 +226,9 @@ class CacheDatabase:
 
     def _disable(self, message: str) -> None:
         self._disabled = True
+        if self._connection is not None:  # callers hold the lock
+            self._connection.close()
+            self._connection = None
         self._warn(message)
 
     def _fetchall(self, sql: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -246,7 +265,7 @@ class CacheDatabase:
 
 def _prepare(connection: sqlite3.Connection) -> None:
     """Create the schema, or discard a cache of another schema version."""
-    connection.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(connection)
     connection.execute("PRAGMA synchronous=NORMAL")
     with connection:
         connection.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
@@ -268,16 +287,44 @@ def _prepare(connection: sqlite3.Connection) -> None:
         )
 
 
+def _switch_to_wal(connection: sqlite3.Connection) -> None:
+    """``PRAGMA journal_mode=WAL``, retried for up to the busy timeout: SQLite answers
+    "database is locked" at once, without its busy wait, while another process holds a
+    write lock on a file not yet in WAL mode (two first runs at once)."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+        time.sleep(_WAL_RETRY)
+
+
 def _key_text(key: Key) -> str:
     """A group key as the JSON text ``[rule_type, task_id]`` (C-level string escaping)."""
     return "[" + ",".join("null" if v is None else _json_string(v) for v in key) + "]"
 
 
-def _unwritable(exc: sqlite3.DatabaseError) -> bool:
+def _parse_key(text: object) -> Optional[Key]:
+    """The key stored as ``[rule_type, task_id]`` (strings or null); ``None`` if corrupt."""
+    try:
+        value = json.loads(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if type(value) is not list or len(value) != 2:
+        return None
+    rule_type, task_id = value
+    if (rule_type is None or type(rule_type) is str) and (task_id is None or type(task_id) is str):
+        return (rule_type, task_id)
+    return None
+
+
+def _corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """True when SQLite says the file is not a (sound) database (SQLITE_NOTADB, _CORRUPT)."""
     text = str(exc).lower()
-    return any(
-        words in text for words in ("readonly", "read-only", "disk is full", "unable to open")
-    )
+    return "not a database" in text or "malformed" in text
 
 
 def _encode(*columns: array[int]) -> bytes:

@@ -261,34 +261,59 @@ class WindowPlan:
         self.plan = plan
         self.keep = keep  # False for a stream: the record then holds no rows
         self.windows = windows
+        self.group_by = group_by
         self.table = table
         self.record = record
         now = plan.clock()
         settle = plan.cache.settle if plan.cache is not None else plan.settle
         self.closed = [w.end.astimezone(UTC) <= now - settle for w in windows]
         record.provisional.update(i for i, closed in enumerate(self.closed) if not closed)
-        self._scope = UsageCache.scope(plan.api, group_by) if plan.cache is not None else ""
+        #: The cache, unless the API has no host to key its windows by (a look-alike).
+        self.cache = plan.cache if plan.cache is not None and host_of(plan.api) else None
+        if plan.cache is not None and self.cache is None:
+            plan.cache.unusable("the API object has no api_client.configuration.host")
+        self._scope = UsageCache.scope(plan.api, group_by) if self.cache is not None else ""
         #: Windows read from the cache, by index.
         self.cached: dict[int, WindowColumns] = {}
+        #: A stream's stored windows, read from the cache only in their turn.
+        self.stored: list[int] = []
         #: Indices of the windows to request, in window order.
         self.todo: list[int] = []
         for i, window in enumerate(windows):
             hit = None
-            if plan.cache is not None and self.closed[i]:
-                hit = plan.cache.load(self._scope, window, table)
+            if self.cache is not None and self.closed[i]:
+                if not keep and self.cache.contains(self._scope, window):
+                    self.stored.append(i)  # a stream holds no more than its reader needs
+                    continue
+                hit = self.cache.load(self._scope, window, table)
             if hit is None:
                 self.todo.append(i)
             else:
                 record.cached.add(i)
                 self.cached[i] = hit
 
+    def from_cache(self, index: int) -> Outcome:
+        """A stream's stored window, read now; fetched if its entry turned out unusable."""
+        cache = self.cache
+        hit = cache.load(self._scope, self.windows[index], self.table) if cache else None
+        if hit is not None:
+            self.record.cached.add(index)
+            return hit
+        outcome: Outcome
+        try:
+            outcome = fetch_window(self.plan.api, self.windows[index], self.group_by, self.table)
+        except Exception as exc:
+            outcome = exc
+        self.finished(index, outcome)
+        return outcome
+
     def finished(self, index: int, outcome: Outcome) -> None:
         """Record a window's result; a closed window's rows go into the cache."""
         if isinstance(outcome, WindowColumns):
             if self.keep:
                 self.record.segments[index] = outcome
-            if self.plan.cache is not None and self.closed[index]:
-                self.plan.cache.store(self._scope, outcome, self.table)
+            if self.cache is not None and self.closed[index]:
+                self.cache.store(self._scope, outcome, self.table)
         else:
             self.record.errors[index] = outcome
 
@@ -312,7 +337,8 @@ def iter_results(
     record = into if into is not None else Fetched()
     windows_plan = WindowPlan(plan, windows, group_by, table, record, keep=not ordered)
     todo = windows_plan.todo
-    ready: dict[int, Outcome] = dict(windows_plan.cached)
+    ready: dict[int, Optional[Outcome]] = dict(windows_plan.cached)
+    ready.update(dict.fromkeys(windows_plan.stored))
     if not ordered:
         record.segments.update(windows_plan.cached)
     pending = iter_windows(
@@ -326,7 +352,7 @@ def iter_results(
     next_index = 0
     try:
         if not ordered:
-            yield from ready.items()
+            yield from windows_plan.cached.items()
             ready.clear()
         for done, (position, outcome) in enumerate(pending, start=1):
             index = todo[position]
@@ -338,10 +364,15 @@ def iter_results(
                 continue
             ready[index] = outcome
             while next_index in ready:
-                yield next_index, ready.pop(next_index)
+                yield next_index, _take(windows_plan, next_index, ready.pop(next_index))
                 next_index += 1
         if ordered:
             for index in sorted(ready):
-                yield index, ready.pop(index)
+                yield index, _take(windows_plan, index, ready.pop(index))
     finally:
         pending.close()
+
+
+def _take(windows_plan: WindowPlan, index: int, outcome: Optional[Outcome]) -> Outcome:
+    """A window's outcome, a stored one (``None``) read from the cache now."""
+    return windows_plan.from_cache(index) if outcome is None else outcome

@@ -7,6 +7,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -32,6 +33,22 @@ def test_closed_windows_come_from_the_cache_the_second_time(fake_engine: FakeUsa
     assert fake_engine.attempts == 7  # nothing fetched again
     quiet = run_cli("tokens", *DAYS, "-q", env=engine_env(fake_engine), cache_dir=cache)
     assert quiet.stderr == "" and quiet.stdout == first.stdout
+
+
+def test_the_cache_note_says_how_many_windows_are_still_open(
+    fake_engine: FakeUsageEngine,
+) -> None:
+    cache = fresh_cache_dir()
+    # Relative to the clock: the full hours are closed and cached, the last two still open.
+    hours = ["tokens", "--since", "5h", "--until", "now", "--interval", "hour", "--format", "csv"]
+    assert run_cli(*hours, env=engine_env(fake_engine), cache_dir=cache).returncode == 0
+    second = run_cli(*hours, env=engine_env(fake_engine), cache_dir=cache)
+    assert second.returncode == 0
+    assert re.fullmatch(
+        r"genai-usage: [1-9]\d* of \d+ windows from the cache, [1-9]\d* still open "
+        r"\(provisional: their counts may still grow\)\n",
+        second.stderr,
+    ), second.stderr
 
 
 def test_no_cache_fetches_everything_and_stores_nothing(fake_engine: FakeUsageEngine) -> None:
@@ -73,6 +90,16 @@ def test_a_corrupt_cache_is_a_warning_and_a_refetch(fake_engine: FakeUsageEngine
     assert result.returncode == 0
     assert result.stderr.startswith("genai-usage: warning: report cache")
     assert fake_engine.attempts == 7
+
+
+@pytest.mark.parametrize("action", ["info", "clear"])
+def test_the_cache_command_on_a_corrupt_cache_warns_in_one_line(action: str) -> None:
+    cache = fresh_cache_dir()
+    Path(cache, "windows-v1.sqlite3").write_bytes(b"this is not a database" * 100)
+    result = run_cli("cache", action, cache_dir=cache)
+    assert result.returncode == 0
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("genai-usage: warning: report cache") and "unreadable" in line
 
 
 # -- entry points --------------------------------------------------------------------------

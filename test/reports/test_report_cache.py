@@ -9,16 +9,19 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _helpers import python_path
 
-from _generated.exceptions import UnauthorizedException
+from _generated import ApiClient, UsageApi
+from _generated.exceptions import ApiArgumentError, UnauthorizedException
 from _generated.reports import UsageCache, UsageCacheWarning, default_cache_dir, fetch_usage
-from _generated.testing import FakeUsageEngine
+from _generated.testing import FakeUsageEngine, UsageRecord
 
 UTC = timezone.utc
 START, END = "2026-11-01", "2026-11-08"
@@ -77,6 +80,23 @@ def test_the_settle_margin_decides_when_a_window_is_closed(
     assert short.provisional == []
     with pytest.raises(ValueError, match="settle"):
         UsageCache(tmp_path, settle=timedelta(seconds=-1))
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [
+        ("settle", float("nan")),
+        ("settle", float("inf")),
+        ("settle", 1e20),
+        ("settle", -1),
+        ("settle", "3600"),
+        ("directory", 123),
+    ],
+)
+def test_a_bad_cache_argument_is_named(argument: str, value: object) -> None:
+    with pytest.raises(ApiArgumentError) as caught:
+        UsageCache(**{argument: value})  # type: ignore[arg-type]
+    assert caught.value.argument == argument and repr(value) in str(caught.value)
 
 
 def test_another_credential_never_sees_the_cached_windows(
@@ -348,3 +368,101 @@ def test_windows_of_one_layout_share_their_groups_and_clearing_forgets_them(
     assert fresh is not None
     assert [(r.rule_type, r.task_id) for r in fresh.rows(table)] == second
     cache.close()
+
+
+@pytest.mark.parametrize("stored", ["not json", "[1, 2, 3]", '"ab"', "[1, null]", "{}"])
+def test_a_corrupt_group_key_warns_and_its_windows_are_fetched_again(
+    fake_engine: FakeUsageEngine, tmp_path: Path, stored: str
+) -> None:
+    cache = UsageCache(tmp_path)
+    good = run(fake_engine, cache)
+    cache.close()
+    with sqlite3.connect(cache.path) as db:
+        db.execute("UPDATE groups SET key = ? WHERE id = (SELECT MIN(id) FROM groups)", (stored,))
+    fake_engine.clear()
+    with pytest.warns(UsageCacheWarning, match="corrupt"):
+        again = run(fake_engine, UsageCache(tmp_path))
+    assert again.rows == good.rows and fake_engine.attempts > 0
+    fake_engine.clear()
+    assert run(fake_engine, UsageCache(tmp_path)).rows == good.rows  # repaired
+    assert fake_engine.attempts == 0
+
+
+_LIMITED_CHILD = textwrap.dedent(
+    """
+    import resource, signal, sys, warnings
+    from datetime import datetime, timezone
+    from _generated import ApiClient, Configuration
+    from _generated.reports import UsageCache, fetch_usage
+    host, token, directory = sys.argv[1:4]
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1, 1))  # no file may grow: a full disk
+    warnings.simplefilter("always")
+    with ApiClient(Configuration(host=host, access_token=token)) as client:
+        report = fetch_usage(client, "2026-11-01", "2026-11-08", ["task"], "day",
+                             cache=UsageCache(directory),
+                             now=datetime(2026, 11, 9, tzinfo=timezone.utc))
+    print(len(report.windows), len(report.cached))
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX resource limits")
+def test_a_full_disk_never_discards_the_cache_it_cannot_write(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    good = run(fake_engine, UsageCache(tmp_path))
+    env = {**os.environ, "PYTHONPATH": python_path(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
+    argv = [sys.executable, "-c", _LIMITED_CHILD, fake_engine.host, fake_engine.token]
+    child = subprocess.run([*argv, str(tmp_path)], env=env, capture_output=True, text=True)
+    assert child.returncode == 0, child.stderr
+    assert "without the cache" in child.stderr and "discarding" not in child.stderr
+    fake_engine.clear()
+    assert run(fake_engine, UsageCache(tmp_path)).rows == good.rows
+    assert fake_engine.attempts == 0  # the windows stored before are still there
+
+
+class _LookAlike:
+    """An object with the UsageApi method and nothing else (no api_client to key by)."""
+
+    def __init__(self, client: ApiClient) -> None:
+        self._api = UsageApi(client)
+
+    def get_token_usage_api_v2_usage_tokens_get(self, **arguments: Any) -> Any:
+        return self._api.get_token_usage_api_v2_usage_tokens_get(**arguments)
+
+
+def test_an_api_without_a_host_never_reads_another_servers_windows(tmp_path: Path) -> None:
+    monday = datetime(2026, 11, 2, tzinfo=UTC)
+    one = FakeUsageEngine([UsageRecord(monday, "task-a", "RegexRule", 1, 0, 0)])
+    two = FakeUsageEngine([UsageRecord(monday, "task-a", "ToxicityRule", 5, 6, 7)])
+    cache = UsageCache(tmp_path)
+    with one, two, one.api_client() as first, two.api_client() as second:
+        with pytest.warns(UsageCacheWarning, match="without the cache"):
+            fetch_usage(_LookAlike(first), START, END, cache=cache, now=AFTER)
+        with pytest.warns(UsageCacheWarning, match="without the cache"):
+            report = fetch_usage(_LookAlike(second), START, END, cache=cache, now=AFTER)
+    assert [(row.rule_type, row.total) for row in report] == [("ToxicityRule", 18)]
+    assert two.attempts == 1 and cache.info().windows == 0
+
+
+def test_a_cache_file_another_process_is_creating_is_waited_for(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    cache = UsageCache(tmp_path)
+    # Another process's first run, mid-way: a new file, not yet in WAL mode, write-locked.
+    other = sqlite3.connect(cache.path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(1.0, other.execute, ("COMMIT",))
+    release.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UsageCacheWarning)
+            first = run(fake_engine, cache)
+    finally:
+        release.join()
+        other.close()
+    assert cache.info().windows == 7
+    fake_engine.clear()
+    assert run(fake_engine, UsageCache(tmp_path)).rows == first.rows
+    assert fake_engine.attempts == 0

@@ -4,13 +4,15 @@ holding a bounded number of windows; exports written atomically."""
 from __future__ import annotations
 
 import io
+import itertools
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from _generated.exceptions import ServiceException
-from _generated.reports import UsageCache, fetch_usage, stream_usage
+from _generated.reports import UsageCache, UsageCacheWarning, fetch_usage, stream_usage
 from _generated.testing import FakeUsageEngine, Fault
 
 UTC = timezone.utc
@@ -82,6 +84,28 @@ def test_a_stream_uses_the_cache(fake_engine: FakeUsageEngine, tmp_path: Path) -
         rows = list(stream)
     assert rows == first.rows and fake_engine.attempts == 0
     assert stream.metadata()["windows_from_cache"] == 20
+
+
+def test_a_stream_reads_each_stored_window_only_when_its_reader_gets_there(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    after = datetime(2026, 12, 1, tzinfo=UTC)
+    with fake_engine.api_client() as client:
+        first = fetch_usage(client, *ARGS, cache=UsageCache(tmp_path), now=after)
+        fake_engine.clear()
+        stream = stream_usage(client, *ARGS, cache=UsageCache(tmp_path), now=after)
+        reader = iter(stream)
+        five = sum(row.window_start < first.windows[5].start for row in first.rows)
+        rows = list(itertools.islice(reader, five))
+        # The windows after the reader are not held: entries spoilt now are noticed.
+        with sqlite3.connect(tmp_path / "windows-v1.sqlite3") as db:
+            db.execute("UPDATE windows SET payload = X'00' WHERE start >= '2026-11-10'")
+        with pytest.warns(UsageCacheWarning, match="corrupt"):
+            rows += list(reader)
+    assert rows == first.rows
+    assert fake_engine.attempts == 10  # windows from 2026-11-10T23:00Z: Berlin's 11th to 20th
+    meta = stream.metadata()
+    assert (meta["windows_from_cache"], meta["windows_from_server"]) == (10, 10)
 
 
 def test_a_stream_is_consumed_once(fake_engine: FakeUsageEngine) -> None:
