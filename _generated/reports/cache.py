@@ -37,7 +37,13 @@ from _generated.reports.cachedb import FILE_NAME, SCHEMA_VERSION, CacheDatabase
 from _generated.reports.periods import UTC, Window
 from _generated.reports.store import GroupTable, WindowColumns
 
-__all__ = ["CacheInfo", "UsageCache", "UsageCacheWarning", "default_cache_dir"]
+__all__ = ["CacheInfo", "UsageCache", "UsageCacheWarning", "default_cache_dir", "is_closed"]
+
+
+def is_closed(window: Window, now: datetime, settle: timedelta) -> bool:
+    """True when ``window`` ended more than ``settle`` before ``now`` (aware): its counts no
+    longer change, so it may be stored."""
+    return window.end.astimezone(UTC) < now.astimezone(UTC) - settle
 
 
 class UsageCacheWarning(UserWarning):
@@ -142,7 +148,7 @@ class UsageCache:
 
     def is_closed(self, window: Window, now: datetime) -> bool:
         """True when ``window`` ended more than ``settle`` before ``now`` (aware)."""
-        return window.end.astimezone(UTC) <= now.astimezone(UTC) - self.settle
+        return is_closed(window, now, self.settle)
 
     @staticmethod
     def scope(api: Any, group_by: tuple[str, ...]) -> str:

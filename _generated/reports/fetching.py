@@ -32,7 +32,7 @@ from _generated.exceptions import (
     ForbiddenException,
     UnauthorizedException,
 )
-from _generated.reports.cache import UsageCache
+from _generated.reports.cache import UsageCache, is_closed
 from _generated.reports.parse import parse_window
 from _generated.reports.periods import UTC, Window
 from _generated.reports.store import GroupTable, WindowColumns, columns_of
@@ -266,7 +266,7 @@ class WindowPlan:
         self.record = record
         now = plan.clock()
         settle = plan.cache.settle if plan.cache is not None else plan.settle
-        self.closed = [w.end.astimezone(UTC) <= now - settle for w in windows]
+        self.closed = [is_closed(w, now, settle) for w in windows]
         record.provisional.update(i for i, closed in enumerate(self.closed) if not closed)
         #: The cache, unless the API has no host to key its windows by (a look-alike).
         self.cache = plan.cache if plan.cache is not None and host_of(plan.api) else None

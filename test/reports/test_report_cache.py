@@ -78,6 +78,11 @@ def test_the_settle_margin_decides_when_a_window_is_closed(
         fake_engine, UsageCache(tmp_path / "b", settle=timedelta(minutes=10)), now=half_hour_after
     )
     assert short.provisional == []
+    # Closed only *more* than the margin after its end: at exactly the margin it is open.
+    exact = run(
+        fake_engine, UsageCache(tmp_path / "c", settle=timedelta(minutes=30)), now=half_hour_after
+    )
+    assert exact.provisional == exact.windows[-1:]
     with pytest.raises(ValueError, match="settle"):
         UsageCache(tmp_path, settle=timedelta(seconds=-1))
 
