@@ -203,6 +203,30 @@ def test_patched_hooks_see_every_call(
     assert seen == ["call_api", "response_deserialize"] * 2 + ["call_api"]
 
 
+def test_a_patched_rest_client_class_is_what_new_clients_build(
+    fake_engine: FakeUsageEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from _generated.aio import rest
+
+    client_class = aio.ApiClient  # imported before the patch, as in a user's test module
+    urls: list[str] = []
+
+    class Recording(rest.RESTClientObject):
+        async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            urls.append(url)
+            return await super().request(method, url, *args, **kwargs)
+
+    monkeypatch.setattr(rest, "RESTClientObject", Recording)
+
+    async def scenario() -> None:
+        async with client_class(fake_engine.configuration()) as client:
+            assert type(client.rest_client) is Recording
+            assert await fetch(aio.UsageApi(client))
+
+    asyncio.run(scenario())
+    assert len(urls) == 1 and urls[0].startswith(fake_engine.host + "/api/v2/usage/tokens?")
+
+
 # -- cancellation ---------------------------------------------------------------------------------
 
 

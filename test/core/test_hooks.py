@@ -93,6 +93,24 @@ def test_a_swapped_pool_manager_sees_the_request(engine: FakeUsageEngine) -> Non
     assert kwargs["timeout"].total == 7  # a number is the whole attempt, as urllib3 takes it
 
 
+def test_a_patched_rest_client_class_is_what_new_clients_build(engine: FakeUsageEngine) -> None:
+    # Tests written for the generated client patch the class in its module; new ApiClients
+    # must build the patched class, or the patch is silently bypassed.
+    urls: list[str] = []
+
+    class Recording(RESTClientObject):
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            urls.append(url)
+            return super().request(method, url, *args, **kwargs)
+
+    with mock.patch("_generated.rest.RESTClientObject", Recording):
+        api = _api(engine)
+    assert type(api.api_client.rest_client) is Recording
+    assert api.get_token_usage_api_v2_usage_tokens_get(start_time=START, end_time=END)
+    assert len(urls) == 1 and urls[0].startswith(engine.host + "/api/v2/usage/tokens?")
+    assert type(_api(engine).api_client.rest_client) is RESTClientObject  # patch undone
+
+
 def test_a_subclass_overriding_call_api_with_the_generated_signature_works(
     engine: FakeUsageEngine,
 ) -> None:
