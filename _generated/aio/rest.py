@@ -138,6 +138,9 @@ class RESTClientObject:
         )
         self.pool_manager: Optional[aiohttp.ClientSession] = None
         self.closed = False
+        # The session this object opened and the loop it belongs to: aiohttp cannot use it
+        # from another loop, and fails there with bare RuntimeErrors.
+        self._opened: Optional[tuple[aiohttp.ClientSession, asyncio.AbstractEventLoop]] = None
 
     def _create_connector(self) -> aiohttp.TCPConnector:
         """The connector of the session: at most ``connection_pool_maxsize`` connections."""
@@ -185,6 +188,12 @@ class RESTClientObject:
             )
         if self.pool_manager is None:
             self.pool_manager = self._create_pool_manager()
+            self._opened = (self.pool_manager, asyncio.get_running_loop())
+        elif self._in_another_loop():
+            raise ApiValueError(
+                "this ApiClient's session was opened in another event loop: create "
+                "one ApiClient per event loop (inside the asyncio.run that uses it)"
+            )
         send_headers = dict(headers or {})
         arguments: dict[str, Any] = {"timeout": _client_timeout(_request_timeout)}
         if self.proxy:
@@ -203,6 +212,15 @@ class RESTClientObject:
             return RESTResponse(await self._follow(method, url, send_headers, arguments), host)
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
             raise translate(exc, host) from exc
+
+    def _in_another_loop(self) -> bool:
+        # Only the session opened here is checked: a pool_manager swapped in is the caller's.
+        opened = self._opened
+        return (
+            opened is not None
+            and opened[0] is self.pool_manager
+            and opened[1] is not asyncio.get_running_loop()
+        )
 
     async def _follow(
         self, method: str, url: str, headers: dict[str, str], arguments: dict[str, Any]

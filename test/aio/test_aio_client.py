@@ -156,6 +156,23 @@ def test_leaving_async_with_closes_the_session_and_later_calls_fail_clearly(
     assert fake_engine.attempts == 1
 
 
+def test_a_client_used_from_a_second_event_loop_fails_clearly_before_sending(
+    fake_engine: FakeUsageEngine,
+) -> None:
+    client = aio.ApiClient(fake_engine.configuration())
+    first = asyncio.new_event_loop()
+    try:
+        assert first.run_until_complete(fetch(aio.UsageApi(client)))
+        sent = fake_engine.attempts
+        with pytest.raises(ApiValueError, match="another event loop") as raised:
+            asyncio.run(fetch(aio.UsageApi(client)))
+        assert "one ApiClient per event loop" in str(raised.value)
+        assert fake_engine.attempts == sent
+    finally:
+        first.run_until_complete(client.close())
+        first.close()
+
+
 def test_a_client_made_outside_a_loop_opens_its_session_in_the_loop(
     fake_engine: FakeUsageEngine,
 ) -> None:
