@@ -144,7 +144,8 @@ class RESTClientObject:
 
     def _create_connector(self) -> aiohttp.TCPConnector:
         """The connector of the session: at most ``connection_pool_maxsize`` connections."""
-        kwargs: dict[str, Any] = {"limit": self.maxsize, "ssl": self.ssl_context}
+        # aiohttp's limit 0 is no limit, as a size below 1 is for the sync pool.
+        kwargs: dict[str, Any] = {"limit": max(self.maxsize, 0), "ssl": self.ssl_context}
         options = self.configuration.socket_options
         if options:
             kwargs["socket_factory"] = _socket_factory(list(options))

@@ -351,6 +351,18 @@ def test_a_thousand_concurrent_calls_share_a_bounded_pool(sample_data: Any) -> N
         assert 1 < len(connections) <= maxsize
 
 
+@pytest.mark.parametrize("maxsize", [0, -1])
+def test_a_pool_size_below_one_means_no_bound_not_a_hang(
+    fake_engine: FakeUsageEngine, maxsize: int
+) -> None:
+    async def scenario() -> list[Any]:
+        async with aio.ApiClient(fake_engine.configuration(connection_pool_maxsize=maxsize)) as c:
+            calls = (fetch(aio.UsageApi(c)) for _ in range(3))
+            return await asyncio.wait_for(asyncio.gather(*calls), 10)
+
+    assert all(asyncio.run(scenario()))
+
+
 def test_failures_under_concurrency_poison_nothing(fake_engine: FakeUsageEngine) -> None:
     fake_engine.inject(Fault.reset(), times=5)
     fake_engine.inject(Fault.status(401), times=5)
