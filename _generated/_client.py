@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from _generated._codec import ApiCodec
 from _generated._constants import USER_AGENT
+from _generated._pipeline import timeout_parts
 from _generated.configuration import Configuration
 
 __all__ = ["ClientBase", "InsecureTokenWarning"]
@@ -45,6 +46,7 @@ class ClientBase(ApiCodec):
         if configuration is None:
             configuration = Configuration.get_default()
         configuration.validate()
+        timeout_parts(configuration.timeout)  # an unusable timeout fails here, not at a call
         self.configuration = configuration
         self.rest_client = self.rest_module.RESTClientObject(configuration)
         self.default_headers: dict[str, str] = {}

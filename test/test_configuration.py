@@ -377,6 +377,19 @@ def test_timeout_applies_to_every_call(fake_engine: FakeUsageEngine) -> None:
     assert time.monotonic() - started < 2.0
 
 
+@pytest.mark.parametrize("timeout", [-1, (-1, 5), (5, 0), ("5", 5), (5, float("nan"))])
+def test_an_unusable_timeout_is_refused_before_any_request(
+    fake_engine: FakeUsageEngine, timeout: Any
+) -> None:
+    with pytest.raises(ApiValueError, match=r"Configuration\.timeout"):
+        fake_engine.api_client(timeout=timeout)
+    with fake_engine.api_client() as client:
+        client.configuration.timeout = timeout  # attributes are read at each call
+        with pytest.raises(ApiValueError, match=r"Configuration\.timeout"):
+            UsageApi(client).get_token_usage_api_v2_usage_tokens_get()
+    assert fake_engine.attempts == 0
+
+
 @pytest.mark.parametrize("deadline", [0, -1, "soon", True])
 def test_an_unusable_deadline_is_refused_when_the_client_is_made(deadline: Any) -> None:
     with pytest.raises(ApiValueError, match="deadline"):

@@ -363,6 +363,23 @@ def test_a_pool_size_below_one_means_no_bound_not_a_hang(
     assert all(asyncio.run(scenario()))
 
 
+@pytest.mark.parametrize("timeout", [-1, (-1, 5), (5, 0), ("5", 5)])
+def test_an_unusable_timeout_is_refused_before_any_request(
+    fake_engine: FakeUsageEngine, timeout: Any
+) -> None:
+    with pytest.raises(ApiValueError, match=r"Configuration\.timeout"):
+        aio.ApiClient(fake_engine.configuration(timeout=timeout))
+
+    async def scenario() -> None:
+        async with aio.ApiClient(fake_engine.configuration()) as client:
+            client.configuration.timeout = timeout
+            with pytest.raises(ApiValueError, match=r"Configuration\.timeout"):
+                await fetch(aio.UsageApi(client))
+
+    asyncio.run(scenario())
+    assert fake_engine.attempts == 0
+
+
 def test_failures_under_concurrency_poison_nothing(fake_engine: FakeUsageEngine) -> None:
     fake_engine.inject(Fault.reset(), times=5)
     fake_engine.inject(Fault.status(401), times=5)
