@@ -382,17 +382,14 @@ class Configuration:
 
     @debug.setter
     def debug(self, value: bool) -> None:
-        from _generated._logging import redacting_handler
+        from _generated._logging import debug_stream_handler
 
         self._debug = bool(value)
         logger = self.logger["package_logger"]
         if self._debug:
             logger.setLevel(logging.DEBUG)
-            if self.logger_stream_handler is None:
-                self.logger_stream_handler = redacting_handler(
-                    logging.StreamHandler(), self._logger_format
-                )
-                logger.addHandler(self.logger_stream_handler)
+            self.logger_stream_handler = debug_stream_handler(self._logger_format)
+            logger.addHandler(self.logger_stream_handler)  # once: addHandler skips a repeat
         else:
             logger.setLevel(logging.WARNING)
             if self.logger_stream_handler is not None:

@@ -321,6 +321,24 @@ def test_debug_logs_requests_without_the_token(
     assert "/api/v2/usage/tokens" not in capsys.readouterr().err
 
 
+def test_many_debug_configurations_write_each_record_once(
+    engine_server: EngineServer,
+    restore_sdk_logger: logging.Logger,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A configuration per request (a web handler, a loop) must not pile up handlers.
+    before = len(restore_sdk_logger.handlers)
+    for _ in range(3):
+        cfg = engine_server.configuration(debug=True)
+        with ApiClient(cfg) as client:
+            UsageApi(client).get_token_usage_api_v2_usage_tokens_get(start_time=NOV1, end_time=NOV2)
+    assert len(restore_sdk_logger.handlers) == before + 1
+    err = capsys.readouterr().err
+    assert err.count("-> HTTP 200") == 3  # one line per call, not 1 + 2 + 3
+    cfg.debug = False
+    assert len(restore_sdk_logger.handlers) == before
+
+
 def test_logger_file_receives_redacted_records(
     engine_server: EngineServer,
     restore_sdk_logger: logging.Logger,
