@@ -152,7 +152,8 @@ def _timeout(value: Any) -> Any:
     # Numbers become floats, as the generated client's StrictFloat annotation makes them.
     if value is None or _positive(value):
         return None if value is None else float(value)
-    pair = isinstance(value, tuple) and len(value) == 2
+    # A list too: pydantic's lax tuple, which the generated client validates with, takes one.
+    pair = isinstance(value, (tuple, list)) and len(value) == 2
     if pair and all(v is None or _positive(v) for v in value):
         return tuple(None if v is None else float(v) for v in value)
     if hasattr(value, "_connect") and hasattr(value, "total"):  # a urllib3 Timeout

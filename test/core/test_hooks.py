@@ -93,6 +93,25 @@ def test_a_swapped_pool_manager_sees_the_request(engine: FakeUsageEngine) -> Non
     assert kwargs["timeout"].total == 7  # a number is the whole attempt, as urllib3 takes it
 
 
+def test_a_request_timeout_list_is_a_connect_read_pair(engine: FakeUsageEngine) -> None:
+    # pydantic's lax tuple takes a list in the generated client (a timeout read from JSON).
+    api = _api(engine)
+    real = api.api_client.rest_client.pool_manager
+    timeouts: list[Any] = []
+
+    class Recording:
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            timeouts.append(kwargs["timeout"])
+            return real.request(*args, **kwargs)
+
+    api.api_client.rest_client.pool_manager = Recording()  # type: ignore[assignment]
+    assert api.get_token_usage_api_v2_usage_tokens_get(
+        start_time=START, end_time=END, _request_timeout=[3, 4]
+    )
+    [timeout] = timeouts
+    assert (timeout.connect_timeout, timeout.read_timeout) == (3.0, 4.0)
+
+
 def test_a_patched_rest_client_class_is_what_new_clients_build(engine: FakeUsageEngine) -> None:
     # Tests written for the generated client patch the class in its module; new ApiClients
     # must build the patched class, or the patch is silently bypassed.
