@@ -380,6 +380,28 @@ def test_an_unusable_timeout_is_refused_before_any_request(
     assert fake_engine.attempts == 0
 
 
+@pytest.mark.parametrize("fault", [Fault.status(401), Fault.drop()], ids=["401", "connection"])
+def test_errors_survive_pickling_with_aiohttps_headers(
+    fake_engine: FakeUsageEngine, fault: Fault
+) -> None:
+    import pickle
+
+    fake_engine.inject(fault)
+
+    async def scenario() -> BaseException:
+        async with aio.ApiClient(fake_engine.configuration(retries=0)) as client:
+            with pytest.raises(aio.ApiException) as caught:
+                await fetch(aio.UsageApi(client))
+            return caught.value
+
+    error = asyncio.run(scenario())
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is type(error) and repr(again) == repr(error)
+    assert (again.status, again.reason, again.body) == (error.status, error.reason, error.body)
+    if error.headers is not None:  # aiohttp's read-only proxy, kept as its copy
+        assert again.headers["content-type"] == error.headers["Content-Type"]
+
+
 def test_failures_under_concurrency_poison_nothing(fake_engine: FakeUsageEngine) -> None:
     fake_engine.inject(Fault.reset(), times=5)
     fake_engine.inject(Fault.status(401), times=5)
