@@ -685,6 +685,30 @@ def test_requests_go_through_the_proxy_with_its_headers(
     assert request.header("Proxy-Authorization") is None, "the proxy keeps its own header"
 
 
+def test_a_redirect_to_another_host_still_authenticates_to_the_proxy(
+    fake_engine: FakeUsageEngine, proxy: LoopbackProxy
+) -> None:
+    # Across origins only the target's credentials are dropped; the proxy needs its own.
+    fake_engine.inject(
+        Fault.status(302, headers={"Location": f"http://engine-b.example{ENDPOINT_PATH}"})
+    )
+    config = fake_engine.configuration(
+        host="http://engine-a.example",
+        proxy=proxy.url,
+        proxy_headers={"Proxy-Authorization": "Basic cHJveHk6cHc="},
+        retries=0,
+    )
+    with ApiClient(config) as client, warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureTokenWarning)
+        with pytest.raises(UnauthorizedException):  # the engine got no bearer token
+            fetch(UsageApi(client))
+    first, second = proxy.records
+    assert second.target == f"http://engine-b.example{ENDPOINT_PATH}"
+    assert first.headers["Proxy-Authorization"] == "Basic cHJveHk6cHc="
+    assert second.headers.get("Proxy-Authorization") == "Basic cHJveHk6cHc="
+    assert "Authorization" in first.headers and "Authorization" not in second.headers
+
+
 @pytest.mark.parametrize("no_proxy", ["127.0.0.1", "localhost, 127.0.0.1", "*"])
 def test_no_proxy_hosts_are_reached_directly(
     fake_engine: FakeUsageEngine, proxy: LoopbackProxy, no_proxy: str

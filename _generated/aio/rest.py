@@ -199,11 +199,7 @@ class RESTClientObject:
         arguments: dict[str, Any] = {"timeout": _client_timeout(_request_timeout)}
         if self.proxy:
             arguments["proxy"] = self.proxy
-            if self.proxy_headers and url.lower().startswith("https:"):
-                arguments["proxy_headers"] = self.proxy_headers  # sent with CONNECT
-            elif self.proxy_headers:
-                # As urllib3's ProxyManager: a plain-http request to the proxy carries them.
-                send_headers.update(self.proxy_headers)
+            self._proxy_credentials(url, send_headers, arguments)
         if self.server_hostname:
             arguments["server_hostname"] = self.server_hostname
         if method not in ("GET", "HEAD"):
@@ -213,6 +209,20 @@ class RESTClientObject:
             return RESTResponse(await self._follow(method, url, send_headers, arguments), host)
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
             raise translate(exc, host) from exc
+
+    def _proxy_credentials(
+        self, url: str, headers: dict[str, str], arguments: dict[str, Any]
+    ) -> None:
+        # As urllib3's ProxyManager: sent with CONNECT for https, else with each request.
+        if not self.proxy_headers:
+            return
+        if url.lower().startswith("https:"):
+            arguments["proxy_headers"] = self.proxy_headers
+            for name in self.proxy_headers:
+                headers.pop(name, None)  # never through the tunnel to the target
+        else:
+            arguments.pop("proxy_headers", None)
+            headers.update(self.proxy_headers)
 
     def _in_another_loop(self) -> bool:
         # Only the session opened here is checked: a pool_manager swapped in is the caller's.
@@ -247,6 +257,8 @@ class RESTClientObject:
                 headers = {
                     k: v for k, v in headers.items() if k.lower() not in _CROSS_ORIGIN_DROPPED
                 }
+                if self.proxy:
+                    self._proxy_credentials(target, headers, arguments)  # the proxy's stay
             if response.status == 303 and method != "HEAD":
                 method = "GET"
                 arguments.pop("data", None)

@@ -29,6 +29,7 @@ from test_tls_proxy import (  # noqa: F401  (collected here, with the async clie
     other_host,
     proxy,
     test_a_certificate_for_another_name_is_refused,
+    test_a_redirect_to_another_host_still_authenticates_to_the_proxy,
     test_a_redirected_request_gets_no_hidden_urllib3_retries,
     test_a_relative_redirect_is_followed_on_the_same_host,
     test_a_token_with_a_newline_is_refused_without_echoing_it,
