@@ -363,6 +363,18 @@ def test_control_characters_in_header_values_are_refused_before_sending(
     assert fake_engine.attempts == 0
 
 
+def test_a_call_refused_for_its_headers_warns_nothing_about_the_token(
+    fake_engine: FakeUsageEngine,
+) -> None:
+    # Nothing is sent, so no token crosses the network: no InsecureTokenWarning either.
+    config = fake_engine.configuration(host="http://engine.example", retries=0)
+    with ApiClient(config) as client, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ApiValueError, match="CR, LF or NUL"):
+            fetch(UsageApi(client), _headers={"X-Trace": "a\r\nX-Injected: 1"})
+    assert not [w for w in caught if issubclass(w.category, InsecureTokenWarning)]
+
+
 @pytest.mark.parametrize("char", ["\r", "\n", "\0"], ids=["CR", "LF", "NUL"])
 def test_control_characters_in_header_names_are_refused_before_sending(
     fake_engine: FakeUsageEngine, char: str
