@@ -146,18 +146,28 @@ class RESTClientObject:
         """The connector of the session: at most ``connection_pool_maxsize`` connections."""
         # aiohttp's limit 0 is no limit, as a size below 1 is for the sync pool.
         kwargs: dict[str, Any] = {"limit": max(self.maxsize, 0), "ssl": self.ssl_context}
+        # getattr: as the generator's client, a Configuration without the field is fine.
+        limit_per_host = getattr(self.configuration, "tcp_connector_limit_per_host", None)
+        if limit_per_host is not None:
+            kwargs["limit_per_host"] = limit_per_host
         options = self.configuration.socket_options
         if options:
             kwargs["socket_factory"] = _socket_factory(list(options))
         return aiohttp.TCPConnector(**kwargs)
 
     def _create_pool_manager(self) -> aiohttp.ClientSession:
-        """The session; environment proxies and cookies are the ``Configuration``'s business."""
-        session = aiohttp.ClientSession(
-            connector=self._create_connector(),
-            trust_env=False,
-            cookie_jar=aiohttp.DummyCookieJar(),
-        )
+        """The session; environment proxies and cookies are the ``Configuration``'s business.
+        ``trace_configs`` and ``client_session_kwargs`` of the configuration are passed on."""
+        kwargs: dict[str, Any] = {
+            "connector": self._create_connector(),
+            "trust_env": False,
+            "cookie_jar": aiohttp.DummyCookieJar(),
+        }
+        trace_configs = getattr(self.configuration, "trace_configs", None)
+        if trace_configs is not None:
+            kwargs["trace_configs"] = trace_configs
+        kwargs.update(getattr(self.configuration, "client_session_kwargs", None) or {})
+        session = aiohttp.ClientSession(**kwargs)
         # aiohttp resends once on a dropped keep-alive connection; the RetryPolicy is the only one.
         session._retry_connection = False
         return session

@@ -402,6 +402,36 @@ def test_errors_survive_pickling_with_aiohttps_headers(
         assert again.headers["content-type"] == error.headers["Content-Type"]
 
 
+def test_the_generators_asyncio_session_settings_are_applied(
+    fake_engine: FakeUsageEngine,
+) -> None:
+    # Configuration(trace_configs=, tcp_connector_limit_per_host=, client_session_kwargs=)
+    # of the generator's asyncio client: code passing them runs unchanged.
+    import aiohttp
+
+    started: list[str] = []
+
+    async def on_request_start(session: Any, context: Any, params: Any) -> None:
+        started.append(params.method)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(on_request_start)
+    configuration = fake_engine.configuration(
+        trace_configs=[trace],
+        tcp_connector_limit_per_host=1,
+        client_session_kwargs={"headers": {"X-Session": "dashboard"}},
+    )
+
+    async def scenario() -> None:
+        async with aio.ApiClient(configuration) as client:
+            await asyncio.gather(*(fetch(aio.UsageApi(client)) for _ in range(4)))
+
+    asyncio.run(scenario())
+    assert started == ["GET"] * 4
+    assert len(_ports(fake_engine)) == 4 and len(set(_ports(fake_engine))) == 1
+    assert all(request.header("X-Session") == "dashboard" for request in fake_engine.requests)
+
+
 def test_failures_under_concurrency_poison_nothing(fake_engine: FakeUsageEngine) -> None:
     fake_engine.inject(Fault.reset(), times=5)
     fake_engine.inject(Fault.status(401), times=5)
