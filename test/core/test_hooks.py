@@ -93,6 +93,27 @@ def test_a_swapped_pool_manager_sees_the_request(engine: FakeUsageEngine) -> Non
     assert kwargs["timeout"].total == 7  # a number is the whole attempt, as urllib3 takes it
 
 
+def test_leaving_with_after_swapping_in_a_minimal_pool_manager_is_quiet(
+    engine: FakeUsageEngine,
+) -> None:
+    # A fake with only request(), as tests of the generated client write it: closing the
+    # client on exit must not fail on it (the generated client's __exit__ does nothing).
+    calls: list[str] = []
+    with ApiClient(Configuration(host=engine.host, access_token=engine.token)) as client:
+        real = client.rest_client.pool_manager
+
+        class OnlyRequest:
+            def request(self, *args: Any, **kwargs: Any) -> Any:
+                calls.append(args[0])
+                return real.request(*args, **kwargs)
+
+        client.rest_client.pool_manager = OnlyRequest()  # type: ignore[assignment]
+        assert UsageApi(client).get_token_usage_api_v2_usage_tokens_get(
+            start_time=START, end_time=END
+        )
+    assert calls == ["GET"]
+
+
 def test_a_request_timeout_list_is_a_connect_read_pair(engine: FakeUsageEngine) -> None:
     # pydantic's lax tuple takes a list in the generated client (a timeout read from JSON).
     api = _api(engine)
