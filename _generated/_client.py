@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from _generated._codec import ApiCodec
 from _generated._constants import USER_AGENT
+from _generated._pipeline import timeout_parts
 from _generated.configuration import Configuration
 
 __all__ = ["ClientBase", "InsecureTokenWarning"]
@@ -31,8 +32,9 @@ class ClientBase(ApiCodec):
     :param cookie: a ``Cookie`` header value sent with every request.
     """
 
-    #: The transport built for each client: the urllib3 or the aiohttp ``RESTClientObject``.
-    rest_client_class: ClassVar[type[Any]]
+    #: The module whose ``RESTClientObject`` each client builds: ``_generated.rest`` or
+    #: ``_generated.aio.rest``, read at construction so a patch of that class is seen.
+    rest_module: ClassVar[Any]
 
     def __init__(
         self,
@@ -44,8 +46,9 @@ class ClientBase(ApiCodec):
         if configuration is None:
             configuration = Configuration.get_default()
         configuration.validate()
+        timeout_parts(configuration.timeout)  # an unusable timeout fails here, not at a call
         self.configuration = configuration
-        self.rest_client = self.rest_client_class(configuration)
+        self.rest_client = self.rest_module.RESTClientObject(configuration)
         self.default_headers: dict[str, str] = {}
         if header_name is not None:
             self.default_headers[header_name] = header_value  # type: ignore[assignment]

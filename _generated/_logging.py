@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import logging
+import sys
+import threading
+from typing import Optional
 
 from _generated._constants import LOGGER_NAME
 from _generated._http import redact, redacted_headers
 
-__all__ = ["RedactingFilter", "logger", "redact", "redacted_headers", "redacting_handler"]
+__all__ = [
+    "RedactingFilter",
+    "debug_stream_handler",
+    "logger",
+    "redact",
+    "redacted_headers",
+    "redacting_handler",
+]
 
 logger = logging.getLogger(LOGGER_NAME)
 
@@ -33,3 +43,29 @@ def redacting_handler(handler: logging.Handler, fmt: str) -> logging.Handler:
     handler.setFormatter(logging.Formatter(fmt))
     handler.addFilter(_FILTER)
     return handler
+
+
+_debug_handler: Optional[logging.StreamHandler] = None  # type: ignore[type-arg]
+_debug_lock = threading.Lock()
+
+
+def debug_stream_handler(fmt: str) -> logging.Handler:
+    """The one stderr handler that ``Configuration.debug`` attaches to the SDK's logger.
+
+    Shared by every configuration: the logger is process-wide, and a handler per
+    configuration would repeat each record once per configuration ever made. It writes to
+    the ``sys.stderr`` of the moment debug is switched on.
+    """
+    global _debug_handler
+    with _debug_lock:
+        if _debug_handler is None:
+            _debug_handler = logging.StreamHandler()
+            redacting_handler(_debug_handler, fmt)
+        else:
+            # Not setStream(): it flushes the old stream first, which may be closed by now.
+            _debug_handler.acquire()
+            try:
+                _debug_handler.stream = sys.stderr
+            finally:
+                _debug_handler.release()
+        return _debug_handler

@@ -69,16 +69,26 @@ def timeout_parts(setting: Any) -> AttemptTimeout:
     if setting is None:
         return AttemptTimeout(None, None, None)
     if isinstance(setting, (int, float)) and not isinstance(setting, bool):
-        return AttemptTimeout(None, None, float(setting))
-    if isinstance(setting, tuple) and len(setting) == 2:
-        return AttemptTimeout(_seconds(setting[0]), _seconds(setting[1]), None)
-    if hasattr(setting, "_connect") and hasattr(setting, "total"):  # a urllib3 Timeout
+        if setting >= 0:  # 0 has always meant no timeout, in both clients
+            return AttemptTimeout(None, None, float(setting))
+    elif isinstance(setting, tuple) and len(setting) == 2:
+        if _is_bound(setting[0]) and _is_bound(setting[1]):
+            return AttemptTimeout(_seconds(setting[0]), _seconds(setting[1]), None)
+    elif hasattr(setting, "_connect") and hasattr(setting, "total"):  # a urllib3 Timeout
         return AttemptTimeout(
             _seconds(setting._connect), _seconds(setting._read), _seconds(setting.total)
         )
     raise ApiValueError(
-        f"_request_timeout must be seconds, a (connect, read) pair or None, got {setting!r}"
+        "the timeout (Configuration.timeout or _request_timeout) must be seconds, a "
+        f"(connect, read) pair of seconds > 0 or None, or None; got {setting!r}"
     )
+
+
+def _is_bound(value: Any) -> bool:
+    # One side of a (connect, read) pair: unbounded (None) or seconds > 0 (NaN is not).
+    if value is None:
+        return True
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
 def _seconds(value: Any) -> Optional[float]:

@@ -42,7 +42,7 @@ class ApiClient(ClientBase):
     :param cookie: a ``Cookie`` header value sent with every request.
     """
 
-    rest_client_class = rest.RESTClientObject
+    rest_module: ClassVar[Any] = rest
     rest_client: rest.RESTClientObject
     _default: ClassVar[Optional[ApiClient]] = None
 

@@ -123,6 +123,9 @@ class Configuration:
     :param connection_pool_maxsize: connections kept per host; requests beyond it wait.
     :param debug: log requests and responses at DEBUG to the ``_generated`` logger
         (Authorization redacted).
+    :param trace_configs: ``aiohttp.TraceConfig`` list, ``tcp_connector_limit_per_host``
+        and ``client_session_kwargs`` (merged into ``aiohttp.ClientSession(...)``): the
+        generator's asyncio client's settings, used by ``_generated.aio`` only.
 
     Naive datetimes given to the API are taken as UTC.
     """
@@ -165,6 +168,9 @@ class Configuration:
         debug: Optional[bool] = None,
         timeout: TimeoutSetting = _UNSET,
         deadline: Optional[float] = None,
+        trace_configs: Optional[list[Any]] = None,
+        tcp_connector_limit_per_host: Optional[int] = None,
+        client_session_kwargs: Optional[dict[str, Any]] = None,
     ) -> None:
         self._base_path = DEFAULT_HOST if host is None else host
         self.server_index = 0 if server_index is None and host is None else server_index
@@ -222,6 +228,9 @@ class Configuration:
             (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT) if timeout is _UNSET else timeout
         )
         self.deadline = deadline
+        self.trace_configs = trace_configs
+        self.tcp_connector_limit_per_host = tcp_connector_limit_per_host
+        self.client_session_kwargs = client_session_kwargs
 
     # -- defaults shared across the process -------------------------------------------------
 
@@ -251,7 +260,7 @@ class Configuration:
         for key, value in self.__dict__.items():
             if key in ("logger", "logger_file_handler", "logger_stream_handler"):
                 setattr(result, key, value)
-            elif key not in ("proxy_ssl_context",):
+            elif key not in ("proxy_ssl_context", "trace_configs", "client_session_kwargs"):
                 setattr(result, key, copy.deepcopy(value, memo))
             else:
                 setattr(result, key, value)
@@ -382,17 +391,14 @@ class Configuration:
 
     @debug.setter
     def debug(self, value: bool) -> None:
-        from _generated._logging import redacting_handler
+        from _generated._logging import debug_stream_handler
 
         self._debug = bool(value)
         logger = self.logger["package_logger"]
         if self._debug:
             logger.setLevel(logging.DEBUG)
-            if self.logger_stream_handler is None:
-                self.logger_stream_handler = redacting_handler(
-                    logging.StreamHandler(), self._logger_format
-                )
-                logger.addHandler(self.logger_stream_handler)
+            self.logger_stream_handler = debug_stream_handler(self._logger_format)
+            logger.addHandler(self.logger_stream_handler)  # once: addHandler skips a repeat
         else:
             logger.setLevel(logging.WARNING)
             if self.logger_stream_handler is not None:

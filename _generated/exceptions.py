@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, NoReturn, Optional, Union
+from typing import Any, NoReturn, Optional, Union, cast
 
 import pydantic_core
 
@@ -172,6 +172,12 @@ class ApiArgumentError(ApiValueError, pydantic_core.ValidationError):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pydantic rebuilds the errors; the attributes set here travel as the state.
+        reduced = cast(tuple[Any, ...], pydantic_core.ValidationError.__reduce__(self))
+        rebuild, args = reduced[:2]
+        return (rebuild, args, dict(vars(self)))
+
 
 class ApiException(OpenApiException):
     """Raised when a call fails: an error status, the network, or a bad response.
@@ -234,6 +240,17 @@ class ApiException(OpenApiException):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status={self.status!r}, reason={self.reason!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its attributes, not by calling __init__ again (subclasses take other
+        # arguments), so pickling (process pools) and copy.deepcopy work for every subclass.
+        state = dict(vars(self))
+        headers = state.get("headers")
+        if headers is not None and not isinstance(headers, dict):
+            # aiohttp's read-only CIMultiDictProxy cannot be pickled; its copy() can.
+            copied = getattr(headers, "copy", None)
+            state["headers"] = copied() if callable(copied) else dict(headers)
+        return (_rebuild, (type(self), self.args), state)
 
 
 class BadRequestException(ApiException):
@@ -378,6 +395,13 @@ def render_path(path_to_item: PathToItem) -> str:
 
 def _at_path(msg: str, path_to_item: PathToItem) -> str:
     return f"{msg} at {render_path(path_to_item)}" if path_to_item else msg
+
+
+def _rebuild(cls: type[ApiException], args: tuple[Any, ...]) -> ApiException:
+    """An ``ApiException`` of ``cls`` without ``__init__``; pickle then sets its state."""
+    error = cls.__new__(cls)
+    error.args = args
+    return error
 
 
 def _excerpt(text: str) -> str:

@@ -171,10 +171,12 @@ class RESTClientObject:
     ``Configuration``."""
 
     def __init__(self, configuration: Any) -> None:
+        maxsize = configuration.connection_pool_maxsize
         pool_args: dict[str, Any] = {
             "cert_reqs": ssl.CERT_REQUIRED if configuration.verify_ssl else ssl.CERT_NONE,
-            "maxsize": configuration.connection_pool_maxsize,
-            "block": True,
+            "maxsize": maxsize,
+            # A size below 1 is an unbounded pool (urllib3's, unblocked); blocking on it hangs.
+            "block": not isinstance(maxsize, int) or maxsize > 0,
             # Only redirects are left to urllib3; retrying is the SDK's RetryPolicy.
             "retries": _TRANSPORT_RETRY,
         }
@@ -249,7 +251,10 @@ class RESTClientObject:
 
     def clear(self) -> None:
         """Close every pooled connection."""
-        self.pool_manager.clear()
+        # A pool_manager swapped in by a test may have only request(): nothing to close.
+        clear = getattr(self.pool_manager, "clear", None)
+        if callable(clear):
+            clear()
 
 
 def _body_arguments(headers: dict[str, str], body: Any, post_params: Any) -> dict[str, Any]:

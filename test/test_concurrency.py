@@ -205,3 +205,24 @@ def test_retries_from_many_threads_each_get_their_own_backoff(
     assert 0.5 in delays
     assert fake.attempts == 2 * THREADS
     assert len(connections(fake)) <= POOL_SIZE
+
+
+@pytest.mark.parametrize("maxsize", [0, -1])
+def test_a_pool_size_below_one_means_no_bound_not_a_hang(
+    engine: FakeUsageEngine, maxsize: int
+) -> None:
+    # The generated client's urllib3 pool is unbounded for these sizes; it must not block.
+    results: list[int] = []
+    client = engine.api_client(connection_pool_maxsize=maxsize)
+
+    def call() -> None:
+        results.append(len(UsageApi(client).get_token_usage_api_v2_usage_tokens_get()))
+
+    threads = [threading.Thread(target=call, daemon=True) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(JOIN_TIMEOUT)
+    client.close()
+    assert len(results) == 3 and all(results)
+    assert len(connections(engine)) >= 1

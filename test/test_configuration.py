@@ -321,6 +321,24 @@ def test_debug_logs_requests_without_the_token(
     assert "/api/v2/usage/tokens" not in capsys.readouterr().err
 
 
+def test_many_debug_configurations_write_each_record_once(
+    engine_server: EngineServer,
+    restore_sdk_logger: logging.Logger,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A configuration per request (a web handler, a loop) must not pile up handlers.
+    before = len(restore_sdk_logger.handlers)
+    for _ in range(3):
+        cfg = engine_server.configuration(debug=True)
+        with ApiClient(cfg) as client:
+            UsageApi(client).get_token_usage_api_v2_usage_tokens_get(start_time=NOV1, end_time=NOV2)
+    assert len(restore_sdk_logger.handlers) == before + 1
+    err = capsys.readouterr().err
+    assert err.count("-> HTTP 200") == 3  # one line per call, not 1 + 2 + 3
+    cfg.debug = False
+    assert len(restore_sdk_logger.handlers) == before
+
+
 def test_logger_file_receives_redacted_records(
     engine_server: EngineServer,
     restore_sdk_logger: logging.Logger,
@@ -375,6 +393,19 @@ def test_timeout_applies_to_every_call(fake_engine: FakeUsageEngine) -> None:
         with pytest.raises(ApiTimeoutError):
             UsageApi(client).get_token_usage_api_v2_usage_tokens_get()
     assert time.monotonic() - started < 2.0
+
+
+@pytest.mark.parametrize("timeout", [-1, (-1, 5), (5, 0), ("5", 5), (5, float("nan"))])
+def test_an_unusable_timeout_is_refused_before_any_request(
+    fake_engine: FakeUsageEngine, timeout: Any
+) -> None:
+    with pytest.raises(ApiValueError, match=r"Configuration\.timeout"):
+        fake_engine.api_client(timeout=timeout)
+    with fake_engine.api_client() as client:
+        client.configuration.timeout = timeout  # attributes are read at each call
+        with pytest.raises(ApiValueError, match=r"Configuration\.timeout"):
+            UsageApi(client).get_token_usage_api_v2_usage_tokens_get()
+    assert fake_engine.attempts == 0
 
 
 @pytest.mark.parametrize("deadline", [0, -1, "soon", True])

@@ -348,3 +348,40 @@ def test_api_exception_built_by_hand_formats_like_the_generated_one() -> None:
     assert error.status == 503 and error.reason == "Service Unavailable"
     assert error.body is None and error.data is None and error.headers is None
     assert str(error).startswith("(503)\nReason: Service Unavailable\n")
+
+
+# -- errors cross process boundaries ------------------------------------------------------------
+
+
+def _raised(fake_engine: FakeUsageEngine, fault: Any, **kwargs: Any) -> BaseException:
+    if fault is not None:
+        fake_engine.inject(fault)
+    with fake_engine.api_client(retries=0) as client, pytest.raises(OpenApiException) as caught:
+        get(UsageApi(client))(**kwargs)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("fault", "kwargs"),
+    [
+        pytest.param(Fault.status(401), {}, id="401"),
+        pytest.param(Fault.status(400, body='{"detail": "bad start"}'), {}, id="400"),
+        pytest.param(Fault.body("not json"), {}, id="response-validation"),
+        pytest.param(Fault.drop(), {}, id="connection"),
+        pytest.param(None, {"group_by": ["user"]}, id="argument"),
+        pytest.param(None, {"_request_timeout": "soon"}, id="argument-own-text"),
+    ],
+)
+def test_errors_survive_pickling_and_deepcopy(
+    fake_engine: FakeUsageEngine, fault: Any, kwargs: dict[str, Any]
+) -> None:
+    # A process pool (fetching windows in workers) pickles what a worker raises.
+    import copy
+    import pickle
+
+    error = _raised(fake_engine, fault, **kwargs)
+    for again in (pickle.loads(pickle.dumps(error)), copy.deepcopy(error)):
+        assert type(again) is type(error)
+        assert str(again) == str(error) and repr(again) == repr(error)
+        for name in ("status", "reason", "body", "detail", "host", "argument"):
+            assert getattr(again, name, None) == getattr(error, name, None)

@@ -363,6 +363,18 @@ def test_control_characters_in_header_values_are_refused_before_sending(
     assert fake_engine.attempts == 0
 
 
+def test_a_call_refused_for_its_headers_warns_nothing_about_the_token(
+    fake_engine: FakeUsageEngine,
+) -> None:
+    # Nothing is sent, so no token crosses the network: no InsecureTokenWarning either.
+    config = fake_engine.configuration(host="http://engine.example", retries=0)
+    with ApiClient(config) as client, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ApiValueError, match="CR, LF or NUL"):
+            fetch(UsageApi(client), _headers={"X-Trace": "a\r\nX-Injected: 1"})
+    assert not [w for w in caught if issubclass(w.category, InsecureTokenWarning)]
+
+
 @pytest.mark.parametrize("char", ["\r", "\n", "\0"], ids=["CR", "LF", "NUL"])
 def test_control_characters_in_header_names_are_refused_before_sending(
     fake_engine: FakeUsageEngine, char: str
@@ -683,6 +695,30 @@ def test_requests_go_through_the_proxy_with_its_headers(
     (request,) = fake_engine.requests
     assert request.authorized
     assert request.header("Proxy-Authorization") is None, "the proxy keeps its own header"
+
+
+def test_a_redirect_to_another_host_still_authenticates_to_the_proxy(
+    fake_engine: FakeUsageEngine, proxy: LoopbackProxy
+) -> None:
+    # Across origins only the target's credentials are dropped; the proxy needs its own.
+    fake_engine.inject(
+        Fault.status(302, headers={"Location": f"http://engine-b.example{ENDPOINT_PATH}"})
+    )
+    config = fake_engine.configuration(
+        host="http://engine-a.example",
+        proxy=proxy.url,
+        proxy_headers={"Proxy-Authorization": "Basic cHJveHk6cHc="},
+        retries=0,
+    )
+    with ApiClient(config) as client, warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureTokenWarning)
+        with pytest.raises(UnauthorizedException):  # the engine got no bearer token
+            fetch(UsageApi(client))
+    first, second = proxy.records
+    assert second.target == f"http://engine-b.example{ENDPOINT_PATH}"
+    assert first.headers["Proxy-Authorization"] == "Basic cHJveHk6cHc="
+    assert second.headers.get("Proxy-Authorization") == "Basic cHJveHk6cHc="
+    assert "Authorization" in first.headers and "Authorization" not in second.headers
 
 
 @pytest.mark.parametrize("no_proxy", ["127.0.0.1", "localhost, 127.0.0.1", "*"])

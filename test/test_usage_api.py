@@ -93,6 +93,19 @@ def test_group_by_is_sent_as_repeated_parameters(
         assert (row.task_id is not None) == by_task
 
 
+def test_group_by_from_a_generator_is_read_once_and_sent(
+    engine_server: EngineServer, api: UsageApi
+) -> None:
+    # The generated client's lax list takes any iterable; a generator is a common one.
+    scopes = (scope for scope in ("task", "rule_type"))
+    rows, received = call_tagged(
+        engine_server, get(api), start_time=NOV1, end_time=NOV3, group_by=scopes
+    )
+    assert query_values(received, "group_by") == ["task", "rule_type"] and rows
+    with pytest.raises(ApiArgumentError, match=r"group_by\.1\n.*'rule_type' or 'task'"):
+        get(api)(group_by=(scope for scope in ("task", "user")))
+
+
 def test_group_by_omitted_is_not_sent_and_server_default_applies(
     engine_server: EngineServer, api: UsageApi
 ) -> None:

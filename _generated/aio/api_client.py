@@ -42,7 +42,7 @@ class ApiClient(ClientBase):
     :param cookie: a ``Cookie`` header value sent with every request.
     """
 
-    rest_client_class = rest.RESTClientObject
+    rest_module: ClassVar[Any] = rest
     rest_client: rest.RESTClientObject
     _default: ClassVar[Optional[ApiClient]] = None
 
@@ -111,9 +111,8 @@ class ApiClient(ClientBase):
             )
         preload = options.preload if _preload_content is None else _preload_content
         headers = header_params if header_params is not None else {}
-        # The sync client's check, on this client's own state (it reads only that state).
-        self._warn_if_token_in_clear(url, headers)
         attempts = Attempts.start(self.configuration, method, url, headers, options)
+        self._warn_if_token_in_clear(url, headers)  # after the header check: nothing is sent
         while True:
             bounds = attempts.next_timeout()
             try:

@@ -138,22 +138,36 @@ class RESTClientObject:
         )
         self.pool_manager: Optional[aiohttp.ClientSession] = None
         self.closed = False
+        # The session this object opened and the loop it belongs to: aiohttp cannot use it
+        # from another loop, and fails there with bare RuntimeErrors.
+        self._opened: Optional[tuple[aiohttp.ClientSession, asyncio.AbstractEventLoop]] = None
 
     def _create_connector(self) -> aiohttp.TCPConnector:
         """The connector of the session: at most ``connection_pool_maxsize`` connections."""
-        kwargs: dict[str, Any] = {"limit": self.maxsize, "ssl": self.ssl_context}
+        # aiohttp's limit 0 is no limit, as a size below 1 is for the sync pool.
+        kwargs: dict[str, Any] = {"limit": max(self.maxsize, 0), "ssl": self.ssl_context}
+        # getattr: as the generator's client, a Configuration without the field is fine.
+        limit_per_host = getattr(self.configuration, "tcp_connector_limit_per_host", None)
+        if limit_per_host is not None:
+            kwargs["limit_per_host"] = limit_per_host
         options = self.configuration.socket_options
         if options:
             kwargs["socket_factory"] = _socket_factory(list(options))
         return aiohttp.TCPConnector(**kwargs)
 
     def _create_pool_manager(self) -> aiohttp.ClientSession:
-        """The session; environment proxies and cookies are the ``Configuration``'s business."""
-        session = aiohttp.ClientSession(
-            connector=self._create_connector(),
-            trust_env=False,
-            cookie_jar=aiohttp.DummyCookieJar(),
-        )
+        """The session; environment proxies and cookies are the ``Configuration``'s business.
+        ``trace_configs`` and ``client_session_kwargs`` of the configuration are passed on."""
+        kwargs: dict[str, Any] = {
+            "connector": self._create_connector(),
+            "trust_env": False,
+            "cookie_jar": aiohttp.DummyCookieJar(),
+        }
+        trace_configs = getattr(self.configuration, "trace_configs", None)
+        if trace_configs is not None:
+            kwargs["trace_configs"] = trace_configs
+        kwargs.update(getattr(self.configuration, "client_session_kwargs", None) or {})
+        session = aiohttp.ClientSession(**kwargs)
         # aiohttp resends once on a dropped keep-alive connection; the RetryPolicy is the only one.
         session._retry_connection = False
         return session
@@ -185,15 +199,17 @@ class RESTClientObject:
             )
         if self.pool_manager is None:
             self.pool_manager = self._create_pool_manager()
+            self._opened = (self.pool_manager, asyncio.get_running_loop())
+        elif self._in_another_loop():
+            raise ApiValueError(
+                "this ApiClient's session was opened in another event loop: create "
+                "one ApiClient per event loop (inside the asyncio.run that uses it)"
+            )
         send_headers = dict(headers or {})
         arguments: dict[str, Any] = {"timeout": _client_timeout(_request_timeout)}
         if self.proxy:
             arguments["proxy"] = self.proxy
-            if self.proxy_headers and url.lower().startswith("https:"):
-                arguments["proxy_headers"] = self.proxy_headers  # sent with CONNECT
-            elif self.proxy_headers:
-                # As urllib3's ProxyManager: a plain-http request to the proxy carries them.
-                send_headers.update(self.proxy_headers)
+            self._proxy_credentials(url, send_headers, arguments)
         if self.server_hostname:
             arguments["server_hostname"] = self.server_hostname
         if method not in ("GET", "HEAD"):
@@ -203,6 +219,29 @@ class RESTClientObject:
             return RESTResponse(await self._follow(method, url, send_headers, arguments), host)
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
             raise translate(exc, host) from exc
+
+    def _proxy_credentials(
+        self, url: str, headers: dict[str, str], arguments: dict[str, Any]
+    ) -> None:
+        # As urllib3's ProxyManager: sent with CONNECT for https, else with each request.
+        if not self.proxy_headers:
+            return
+        if url.lower().startswith("https:"):
+            arguments["proxy_headers"] = self.proxy_headers
+            for name in self.proxy_headers:
+                headers.pop(name, None)  # never through the tunnel to the target
+        else:
+            arguments.pop("proxy_headers", None)
+            headers.update(self.proxy_headers)
+
+    def _in_another_loop(self) -> bool:
+        # Only the session opened here is checked: a pool_manager swapped in is the caller's.
+        opened = self._opened
+        return (
+            opened is not None
+            and opened[0] is self.pool_manager
+            and opened[1] is not asyncio.get_running_loop()
+        )
 
     async def _follow(
         self, method: str, url: str, headers: dict[str, str], arguments: dict[str, Any]
@@ -228,6 +267,8 @@ class RESTClientObject:
                 headers = {
                     k: v for k, v in headers.items() if k.lower() not in _CROSS_ORIGIN_DROPPED
                 }
+                if self.proxy:
+                    self._proxy_credentials(target, headers, arguments)  # the proxy's stay
             if response.status == 303 and method != "HEAD":
                 method = "GET"
                 arguments.pop("data", None)

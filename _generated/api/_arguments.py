@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, NamedTuple, Optional, Union
 
@@ -57,10 +57,17 @@ class _Invalid(Exception):
 
 def checked(method: str, arguments: Mapping[str, Any]) -> CheckedArguments:
     """Check the arguments of ``UsageApi.<method>``; raise ``ApiArgumentError`` if invalid."""
+    group_by = arguments["group_by"]
+    if type(group_by) not in _PLAIN_GROUP_BY and isinstance(group_by, Iterator):
+        # A generator reads once: read it here, for the check and for pydantic's error.
+        arguments = {**arguments, "group_by": list(group_by)}
     try:
         return _check(arguments)
     except _Invalid as bad:
         raise _error(method, (), arguments, bad) from None
+
+
+_PLAIN_GROUP_BY = (list, tuple, type(None))
 
 
 def unexpected_arguments(
@@ -152,7 +159,8 @@ def _timeout(value: Any) -> Any:
     # Numbers become floats, as the generated client's StrictFloat annotation makes them.
     if value is None or _positive(value):
         return None if value is None else float(value)
-    pair = isinstance(value, tuple) and len(value) == 2
+    # A list too: pydantic's lax tuple, which the generated client validates with, takes one.
+    pair = isinstance(value, (tuple, list)) and len(value) == 2
     if pair and all(v is None or _positive(v) for v in value):
         return tuple(None if v is None else float(v) for v in value)
     if hasattr(value, "_connect") and hasattr(value, "total"):  # a urllib3 Timeout

@@ -156,6 +156,23 @@ def test_leaving_async_with_closes_the_session_and_later_calls_fail_clearly(
     assert fake_engine.attempts == 1
 
 
+def test_a_client_used_from_a_second_event_loop_fails_clearly_before_sending(
+    fake_engine: FakeUsageEngine,
+) -> None:
+    client = aio.ApiClient(fake_engine.configuration())
+    first = asyncio.new_event_loop()
+    try:
+        assert first.run_until_complete(fetch(aio.UsageApi(client)))
+        sent = fake_engine.attempts
+        with pytest.raises(ApiValueError, match="another event loop") as raised:
+            asyncio.run(fetch(aio.UsageApi(client)))
+        assert "one ApiClient per event loop" in str(raised.value)
+        assert fake_engine.attempts == sent
+    finally:
+        first.run_until_complete(client.close())
+        first.close()
+
+
 def test_a_client_made_outside_a_loop_opens_its_session_in_the_loop(
     fake_engine: FakeUsageEngine,
 ) -> None:
@@ -201,6 +218,30 @@ def test_patched_hooks_see_every_call(
 
     asyncio.run(scenario())
     assert seen == ["call_api", "response_deserialize"] * 2 + ["call_api"]
+
+
+def test_a_patched_rest_client_class_is_what_new_clients_build(
+    fake_engine: FakeUsageEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from _generated.aio import rest
+
+    client_class = aio.ApiClient  # imported before the patch, as in a user's test module
+    urls: list[str] = []
+
+    class Recording(rest.RESTClientObject):
+        async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            urls.append(url)
+            return await super().request(method, url, *args, **kwargs)
+
+    monkeypatch.setattr(rest, "RESTClientObject", Recording)
+
+    async def scenario() -> None:
+        async with client_class(fake_engine.configuration()) as client:
+            assert type(client.rest_client) is Recording
+            assert await fetch(aio.UsageApi(client))
+
+    asyncio.run(scenario())
+    assert len(urls) == 1 and urls[0].startswith(fake_engine.host + "/api/v2/usage/tokens?")
 
 
 # -- cancellation ---------------------------------------------------------------------------------
@@ -308,6 +349,87 @@ def test_a_thousand_concurrent_calls_share_a_bounded_pool(sample_data: Any) -> N
         connections = {request.client for request in engine.requests}
         assert engine.attempts == 1000
         assert 1 < len(connections) <= maxsize
+
+
+@pytest.mark.parametrize("maxsize", [0, -1])
+def test_a_pool_size_below_one_means_no_bound_not_a_hang(
+    fake_engine: FakeUsageEngine, maxsize: int
+) -> None:
+    async def scenario() -> list[Any]:
+        async with aio.ApiClient(fake_engine.configuration(connection_pool_maxsize=maxsize)) as c:
+            calls = (fetch(aio.UsageApi(c)) for _ in range(3))
+            return await asyncio.wait_for(asyncio.gather(*calls), 10)
+
+    assert all(asyncio.run(scenario()))
+
+
+@pytest.mark.parametrize("timeout", [-1, (-1, 5), (5, 0), ("5", 5)])
+def test_an_unusable_timeout_is_refused_before_any_request(
+    fake_engine: FakeUsageEngine, timeout: Any
+) -> None:
+    with pytest.raises(ApiValueError, match=r"Configuration\.timeout"):
+        aio.ApiClient(fake_engine.configuration(timeout=timeout))
+
+    async def scenario() -> None:
+        async with aio.ApiClient(fake_engine.configuration()) as client:
+            client.configuration.timeout = timeout
+            with pytest.raises(ApiValueError, match=r"Configuration\.timeout"):
+                await fetch(aio.UsageApi(client))
+
+    asyncio.run(scenario())
+    assert fake_engine.attempts == 0
+
+
+@pytest.mark.parametrize("fault", [Fault.status(401), Fault.drop()], ids=["401", "connection"])
+def test_errors_survive_pickling_with_aiohttps_headers(
+    fake_engine: FakeUsageEngine, fault: Fault
+) -> None:
+    import pickle
+
+    fake_engine.inject(fault)
+
+    async def scenario() -> BaseException:
+        async with aio.ApiClient(fake_engine.configuration(retries=0)) as client:
+            with pytest.raises(aio.ApiException) as caught:
+                await fetch(aio.UsageApi(client))
+            return caught.value
+
+    error = asyncio.run(scenario())
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is type(error) and repr(again) == repr(error)
+    assert (again.status, again.reason, again.body) == (error.status, error.reason, error.body)
+    if error.headers is not None:  # aiohttp's read-only proxy, kept as its copy
+        assert again.headers["content-type"] == error.headers["Content-Type"]
+
+
+def test_the_generators_asyncio_session_settings_are_applied(
+    fake_engine: FakeUsageEngine,
+) -> None:
+    # Configuration(trace_configs=, tcp_connector_limit_per_host=, client_session_kwargs=)
+    # of the generator's asyncio client: code passing them runs unchanged.
+    import aiohttp
+
+    started: list[str] = []
+
+    async def on_request_start(session: Any, context: Any, params: Any) -> None:
+        started.append(params.method)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(on_request_start)
+    configuration = fake_engine.configuration(
+        trace_configs=[trace],
+        tcp_connector_limit_per_host=1,
+        client_session_kwargs={"headers": {"X-Session": "dashboard"}},
+    )
+
+    async def scenario() -> None:
+        async with aio.ApiClient(configuration) as client:
+            await asyncio.gather(*(fetch(aio.UsageApi(client)) for _ in range(4)))
+
+    asyncio.run(scenario())
+    assert started == ["GET"] * 4
+    assert len(_ports(fake_engine)) == 4 and len(set(_ports(fake_engine))) == 1
+    assert all(request.header("X-Session") == "dashboard" for request in fake_engine.requests)
 
 
 def test_failures_under_concurrency_poison_nothing(fake_engine: FakeUsageEngine) -> None:

@@ -93,6 +93,64 @@ def test_a_swapped_pool_manager_sees_the_request(engine: FakeUsageEngine) -> Non
     assert kwargs["timeout"].total == 7  # a number is the whole attempt, as urllib3 takes it
 
 
+def test_leaving_with_after_swapping_in_a_minimal_pool_manager_is_quiet(
+    engine: FakeUsageEngine,
+) -> None:
+    # A fake with only request(), as tests of the generated client write it: closing the
+    # client on exit must not fail on it (the generated client's __exit__ does nothing).
+    calls: list[str] = []
+    with ApiClient(Configuration(host=engine.host, access_token=engine.token)) as client:
+        real = client.rest_client.pool_manager
+
+        class OnlyRequest:
+            def request(self, *args: Any, **kwargs: Any) -> Any:
+                calls.append(args[0])
+                return real.request(*args, **kwargs)
+
+        client.rest_client.pool_manager = OnlyRequest()  # type: ignore[assignment]
+        assert UsageApi(client).get_token_usage_api_v2_usage_tokens_get(
+            start_time=START, end_time=END
+        )
+    assert calls == ["GET"]
+
+
+def test_a_request_timeout_list_is_a_connect_read_pair(engine: FakeUsageEngine) -> None:
+    # pydantic's lax tuple takes a list in the generated client (a timeout read from JSON).
+    api = _api(engine)
+    real = api.api_client.rest_client.pool_manager
+    timeouts: list[Any] = []
+
+    class Recording:
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            timeouts.append(kwargs["timeout"])
+            return real.request(*args, **kwargs)
+
+    api.api_client.rest_client.pool_manager = Recording()  # type: ignore[assignment]
+    assert api.get_token_usage_api_v2_usage_tokens_get(
+        start_time=START, end_time=END, _request_timeout=[3, 4]
+    )
+    [timeout] = timeouts
+    assert (timeout.connect_timeout, timeout.read_timeout) == (3.0, 4.0)
+
+
+def test_a_patched_rest_client_class_is_what_new_clients_build(engine: FakeUsageEngine) -> None:
+    # Tests written for the generated client patch the class in its module; new ApiClients
+    # must build the patched class, or the patch is silently bypassed.
+    urls: list[str] = []
+
+    class Recording(RESTClientObject):
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            urls.append(url)
+            return super().request(method, url, *args, **kwargs)
+
+    with mock.patch("_generated.rest.RESTClientObject", Recording):
+        api = _api(engine)
+    assert type(api.api_client.rest_client) is Recording
+    assert api.get_token_usage_api_v2_usage_tokens_get(start_time=START, end_time=END)
+    assert len(urls) == 1 and urls[0].startswith(engine.host + "/api/v2/usage/tokens?")
+    assert type(_api(engine).api_client.rest_client) is RESTClientObject  # patch undone
+
+
 def test_a_subclass_overriding_call_api_with_the_generated_signature_works(
     engine: FakeUsageEngine,
 ) -> None:
