@@ -19,6 +19,7 @@ from _generated._constants import ERROR_DETAIL_MAX
 __all__ = [
     "SENSITIVE_HEADERS",
     "charset_of",
+    "credentials_of",
     "first_line",
     "header_value",
     "is_json_content_type",
@@ -94,6 +95,15 @@ def charset_of(content_type: Optional[str]) -> str:
 def redact(text: str) -> str:
     """``text`` with bearer/basic credentials and Authorization values replaced by ``***``."""
     return _SECRET.sub(lambda m: (m.group(1) or m.group(2)) + "***", text)
+
+
+def credentials_of(configuration: Any) -> list[str]:
+    """The secrets a configuration sends (token, password, API keys), to keep out of text."""
+    found = [getattr(configuration, "access_token", None), getattr(configuration, "password", None)]
+    keys = getattr(configuration, "api_key", None)
+    if isinstance(keys, Mapping):
+        found.extend(keys.values())
+    return [value for value in found if isinstance(value, str) and value]
 
 
 def redacted_headers(headers: Any) -> dict[str, str]:

@@ -11,7 +11,12 @@ import os
 from collections.abc import Mapping
 from typing import Any, Optional, Union
 
-from _generated._http import charset_of, is_json_content_type, is_text_content_type
+from _generated._http import (
+    charset_of,
+    credentials_of,
+    is_json_content_type,
+    is_text_content_type,
+)
 from _generated._parsing import deserialize_data, invalid_body, parse_models, uses_adapter
 from _generated.api_response import ApiResponse
 from _generated.exceptions import ApiException, ResponseValidationError
@@ -33,6 +38,15 @@ class ResponseReader:
     ) -> ApiResponse[Any]:
         """The ``ApiResponse`` for a read response; a non-2xx status raises its ``ApiException``
         (``.data`` the parsed error body when the status has a type and the body fits it)."""
+        try:
+            return self._read(response_data, response_types_map)
+        except ApiException as exc:
+            exc.hide_credentials(credentials_of(self.configuration))
+            raise
+
+    def _read(
+        self, response_data: Any, response_types_map: Optional[Mapping[str, Optional[str]]]
+    ) -> ApiResponse[Any]:
         raw = response_data.data if response_data.data is not None else response_data.read()
         status = response_data.status
         response_type = _type_for(status, response_types_map or {})

@@ -20,6 +20,8 @@ from typing import Final, Optional, Union
 
 __all__ = [
     "FORMULA_PREFIXES",
+    "REDACTED",
+    "blank_out",
     "csv_field",
     "csv_row",
     "display_width",
@@ -29,6 +31,21 @@ __all__ = [
     "neutralise_formula",
     "pad",
 ]
+
+#: What a credential is replaced by in any text the SDK or the CLI shows.
+REDACTED: Final = "[redacted]"
+_MIN_SECRET = 4  # shorter strings are too common in ordinary text to blank out safely
+
+
+def blank_out(text: str, secrets: Iterable[Optional[str]]) -> str:
+    """``text`` with every occurrence of each secret (a token, key or password, at least
+    4 characters; longest first) replaced by :data:`REDACTED`."""
+    for secret in sorted(
+        {s for s in secrets if s and len(s) >= _MIN_SECRET}, key=len, reverse=True
+    ):
+        text = text.replace(secret, REDACTED)
+    return text
+
 
 #: A CSV cell starting with one of these is run as a formula by spreadsheets.
 FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")

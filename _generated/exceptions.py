@@ -37,6 +37,7 @@ import pydantic_core
 
 from _generated._constants import ERROR_BODY_EXCERPT
 from _generated._http import header_value, one_line, parse_retry_after
+from _generated._textsafety import blank_out
 
 __all__ = [
     "ApiArgumentError",
@@ -224,6 +225,30 @@ class ApiException(OpenApiException):
         """Raise the subclass that matches ``http_resp.status``."""
         exc_class = exception_class_for_status(http_resp.status)
         raise exc_class(http_resp=http_resp, body=body, data=data)
+
+    def hide_credentials(self, credentials: Sequence[Optional[str]]) -> None:
+        """Replace ``credentials`` (the token, key or password the client sent) wherever the
+        server echoed them: in ``reason``, ``body``, ``headers`` and ``detail``, and so in
+        ``str()``, ``repr()``, pickles and logs. The credentials are not kept."""
+        secrets = [c for c in credentials if c]
+        if not secrets:
+            return
+        for name in ("reason", "body", "detail"):
+            value = vars(self).get(name)
+            if isinstance(value, str):
+                setattr(self, name, blank_out(value, secrets))
+        if self.headers and any(
+            blank_out(str(v), secrets) != str(v) for v in self.headers.values()
+        ):
+            from urllib3 import HTTPHeaderDict  # only for a server that echoed a credential
+
+            cleaned = HTTPHeaderDict()
+            for key, value in self.headers.items():
+                cleaned.add(key, blank_out(str(value), secrets))
+            self.headers = cleaned
+        self.args = tuple(
+            blank_out(arg, secrets) if isinstance(arg, str) else arg for arg in self.args
+        )
 
     def __str__(self) -> str:
         error_message = f"({self.status})\nReason: {self.reason}\n{self._detail_line()}"

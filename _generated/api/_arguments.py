@@ -20,6 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 from typing_extensions import Annotated
 
 from _generated._datetimes import UTC, to_aware
+from _generated._textsafety import REDACTED
 from _generated.exceptions import ApiArgumentError
 from _generated.models.token_usage_scope import SCOPES, TokenUsageScope
 from _generated.retry import RetryPolicy
@@ -86,7 +87,7 @@ def _error(
     if bad.name in _SECRET_ARGUMENTS:
         # pydantic would echo the value, which may hold a credential: this package's words.
         return ApiArgumentError.for_argument(
-            bad.name, "<redacted>", bad.expected, title=f"UsageApi.{method}"
+            bad.name, REDACTED, bad.expected, title=f"UsageApi.{method}"
         )
     try:
         _reference(method)(*args, **call)
@@ -94,7 +95,7 @@ def _error(
         if not any(err["loc"] and err["loc"][0] in _SECRET_ARGUMENTS for err in exc.errors()):
             return ApiArgumentError.from_validation_error(exc)
         secret = next(err["loc"][0] for err in exc.errors() if err["loc"])
-        bad = _Invalid(str(secret), "<redacted>", "a dict (its value is not shown)")
+        bad = _Invalid(str(secret), REDACTED, "a dict (its value is not shown)")
     return ApiArgumentError.for_argument(
         bad.name, bad.value, bad.expected, title=f"UsageApi.{method}"
     )
@@ -171,7 +172,7 @@ def _timeout(value: Any) -> Any:
 def _auth(value: Any) -> Optional[Mapping[str, Any]]:
     if value is None or (isinstance(value, Mapping) and value.keys() >= _AUTH_KEYS):
         return value
-    raise _Invalid("_request_auth", "<redacted>", "a dict with 'in', 'key' and 'value' entries")
+    raise _Invalid("_request_auth", REDACTED, "a dict with 'in', 'key' and 'value' entries")
 
 
 def _optional_str(name: str, value: Any) -> Optional[str]:

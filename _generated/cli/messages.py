@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import IO, Any, Final, Optional
 
-from _generated._textsafety import escape_control
+from _generated._textsafety import blank_out, escape_control
 from _generated.cli.codes import (
     EXIT_AUTH,
     EXIT_INVALID_RESPONSE,
@@ -34,17 +34,13 @@ __all__ = [
     "request_logging",
 ]
 
-REDACTED: Final = "[redacted]"
 #: Longest message line written (server details can be long validation dumps).
 MAX_LINE: Final = 600
 
 
 def redact(text: str, secrets: Sequence[str]) -> str:
-    """``text`` with every whole occurrence of each secret replaced by ``[redacted]``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
+    """``text`` with every occurrence of each secret replaced by ``[redacted]``."""
+    return blank_out(text, secrets)
 
 
 def one_line(message: str, secrets: Sequence[str]) -> str:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from _generated._constants import DEFAULT_REPORT_WORKERS
-from _generated._http import origin_label
+from _generated._http import credentials_of, origin_label
 from _generated.exceptions import ApiTypeError, ApiValueError
 from _generated.reports.cache import UsageCache
 from _generated.reports.columns import Interval, check_workers
@@ -201,4 +201,5 @@ async def fetch_window_async(
         status=response.status,
         reason=response.reason,
         headers=response.getheaders(),
+        credentials=credentials_of(api.api_client.configuration),
     )

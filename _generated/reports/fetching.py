@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, Optional, Union
 
 from _generated._constants import CACHE_SETTLE
+from _generated._http import credentials_of
 from _generated.api.usage_api import UsageApi
 from _generated.api_client import ApiClient
 from _generated.exceptions import (
@@ -130,6 +131,7 @@ def fetch_window(
             status=response.status,
             reason=response.reason,
             headers=response.getheaders(),
+            credentials=credentials_of(api.api_client.configuration),
         )
 
 

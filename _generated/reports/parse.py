@@ -10,7 +10,7 @@ that does not match. No I/O here: the sync fetcher, the cache and an async fetch
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Optional
 
 import pydantic
@@ -61,17 +61,21 @@ def parse_window(
     status: int = 200,
     reason: Optional[str] = None,
     headers: Optional[Mapping[str, str]] = None,
+    credentials: Sequence[str] = (),
 ) -> WindowColumns:
     """The rows of one window's 2xx body as columns, group keys interned in ``table``.
 
     Raises ``ResponseValidationError`` (with the response's status, headers and a body
-    excerpt) when the body is not the documented JSON list.
+    excerpt, ``credentials`` blanked out of its text) when the body is not the documented
+    JSON list.
     """
 
     def invalid(detail: str) -> ResponseValidationError:
-        return ResponseValidationError(
+        error = ResponseValidationError(
             status=status, reason=reason, headers=headers, body=body, detail=detail
         )
+        error.hide_credentials(credentials)
+        return error
 
     content_type = headers.get("Content-Type") if headers else None
     if not _is_json(content_type):
