@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Iterable, Iterator
 from typing import IO, Any, Optional, Union
 
+from _generated._textsafety import csv_field
 from _generated.exceptions import ApiTypeError
 from _generated.reports.columns import COLUMNS
 from _generated.reports.store import GroupTable, WindowColumns
@@ -33,25 +34,6 @@ __all__ = [
 ]
 
 PathOrFile = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
-
-_CSV_SPECIAL = frozenset(',"\r\n')
-# What a spreadsheet reads as the start of a formula (OWASP's list).
-_FORMULA_STARTS = frozenset("=+-@\t\r")
-
-
-def _csv_field(value: Optional[str], guard: bool = False) -> str:
-    """One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF.
-
-    With ``guard``, a value a spreadsheet would run as a formula (starting with ``=``,
-    ``+``, ``-``, ``@``, tab or CR) gets a leading apostrophe.
-    """
-    if value is None:
-        return ""
-    if guard and value[:1] in _FORMULA_STARTS:
-        value = "'" + value
-    if _CSV_SPECIAL.isdisjoint(value):
-        return value
-    return '"' + value.replace('"', '""') + '"'
 
 
 class _Cells:
@@ -81,11 +63,12 @@ def csv_chunks(
     header: bool = True,
     formula_guard: bool = False,
 ) -> Iterator[str]:
-    """CSV text: the header, then one chunk per window's rows (see :func:`_csv_field`)."""
+    """CSV text: the header, then one chunk per window's rows; with ``formula_guard``, a
+    group name a spreadsheet would run as a formula gets a leading apostrophe."""
     if header:
         yield csv_header()
-    guard = formula_guard
-    cells = _Cells(table, lambda key: f"{_csv_field(key[0], guard)},{_csv_field(key[1], guard)}")
+    raw = not formula_guard
+    cells = _Cells(table, lambda key: f"{csv_field(key[0], raw=raw)},{csv_field(key[1], raw=raw)}")
     for segment in segments:
         prefix = f"{segment.window.start.isoformat()},{segment.window.end.isoformat()},"
         names = cells.get()
