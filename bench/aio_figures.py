@@ -15,10 +15,12 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from _generated.models.token_usage_scope import ScopeName
 from bench.figures import END, START, TOKEN, Figure, _ms, _query_url, _us
+
+if TYPE_CHECKING:  # annotations only: importing the package is left to the figures
+    from _generated.models.token_usage_scope import ScopeName
 
 __all__ = ["report_concurrency", "small_response"]
 

@@ -24,11 +24,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import quote, urlencode
 
-from _generated.models.token_usage_scope import ScopeName
 from bench.data import LARGE_ROWS, large_body
+
+if TYPE_CHECKING:  # the generated clients' processes import this module too
+    from _generated.models.token_usage_scope import ScopeName
 
 __all__ = [
     "Figure",
