@@ -79,8 +79,8 @@ def timeout_parts(setting: Any) -> AttemptTimeout:
             _seconds(setting._connect), _seconds(setting._read), _seconds(setting.total)
         )
     raise ApiValueError(
-        "the timeout (Configuration.timeout or _request_timeout) must be seconds, a "
-        f"(connect, read) pair of seconds > 0 or None, or None; got {setting!r}"
+        "the timeout (Configuration.timeout or _request_timeout) must be seconds (0: none), "
+        f"a (connect, read) pair of seconds > 0 or None each, or None; got {setting!r}"
     )
 
 
