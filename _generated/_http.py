@@ -29,6 +29,7 @@ __all__ = [
     "parse_retry_after",
     "redact",
     "redacted_headers",
+    "sent_credentials",
 ]
 
 #: Header names whose values are credentials (compared lower-case).
@@ -104,6 +105,15 @@ def credentials_of(configuration: Any) -> list[str]:
     if isinstance(keys, Mapping):
         found.extend(keys.values())
     return [value for value in found if isinstance(value, str) and value]
+
+
+def sent_credentials(headers: Optional[Mapping[str, Any]], request_auth: Any) -> list[str]:
+    """The secrets one call passed itself (credential headers, ``_request_auth``'s value),
+    each also without its scheme (``Bearer X``: a server may echo ``X`` alone)."""
+    values = [str(v) for k, v in (headers or {}).items() if str(k).lower() in SENSITIVE_HEADERS]
+    if isinstance(request_auth, Mapping) and request_auth.get("value"):
+        values.append(str(request_auth["value"]))
+    return values + [value.split(" ", 1)[1] for value in values if " " in value]
 
 
 def redacted_headers(headers: Any) -> dict[str, str]:

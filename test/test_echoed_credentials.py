@@ -131,3 +131,40 @@ def test_the_cli_never_prints_an_echoed_token(engine: FakeUsageEngine) -> None:
     assert result.returncode != 0
     assert TOKEN not in result.stdout + result.stderr
     assert "the token [redacted] is not valid" in result.stderr
+
+
+@pytest.mark.parametrize("how", ["_headers", "_request_auth"])
+def test_a_token_passed_for_one_call_is_blanked_too(engine: FakeUsageEngine, how: str) -> None:
+    # The engine checks the configured token; a per-call one is echoed in its 401.
+    per_call = f"call-{uuid.uuid4().hex}"
+    engine.inject(Fault.status(401, body=json.dumps({"detail": f"unknown token {per_call}"})))
+    passed = (
+        {"_headers": {"Authorization": f"Bearer {per_call}"}}
+        if how == "_headers"
+        else {
+            "_request_auth": {"in": "header", "key": "Authorization", "value": f"Bearer {per_call}"}
+        }
+    )
+    api = UsageApi(ApiClient(engine.configuration(retries=0)))
+    with pytest.raises(UnauthorizedException) as info:
+        api.get_token_usage_api_v2_usage_tokens_get(start_time=START, end_time=END, **passed)
+    assert per_call not in shown(info.value) + repr(vars(info.value))
+    assert "unknown token [redacted]" in str(info.value)
+
+
+def test_the_async_client_blanks_a_token_passed_for_one_call(engine: FakeUsageEngine) -> None:
+    pytest.importorskip("aiohttp")
+    from _generated import aio
+
+    per_call = f"call-{uuid.uuid4().hex}"
+    engine.inject(Fault.status(401, body=json.dumps({"detail": f"unknown token {per_call}"})))
+
+    async def call() -> None:
+        async with aio.ApiClient(engine.configuration(retries=0)) as client:
+            await aio.UsageApi(client).get_token_usage_api_v2_usage_tokens_get_with_http_info(
+                start_time=START, end_time=END, _headers={"Authorization": f"Bearer {per_call}"}
+            )
+
+    with pytest.raises(UnauthorizedException) as info:
+        asyncio.run(call())
+    assert per_call not in shown(info.value) + repr(vars(info.value))

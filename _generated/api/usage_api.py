@@ -18,10 +18,12 @@ from typing_extensions import Concatenate, ParamSpec
 
 from _generated._constants import DEFAULT_DATETIME_FORMAT
 from _generated._datetimes import format_rfc3339
+from _generated._http import sent_credentials
 from _generated._pipeline import CALL_OPTIONS, CallOptions
 from _generated.api._arguments import checked, unexpected_arguments
 from _generated.api_client import ApiClient, RequestSerialized
 from _generated.api_response import ApiResponse
+from _generated.exceptions import ApiException
 from _generated.rest import RESTResponse, RESTResponseType
 
 if TYPE_CHECKING:
@@ -122,8 +124,8 @@ class UsageApi:
         """Get Token Usage: the token counts per group, as ``List[TokenUsageResponse]``."""
         response_data = self._call("get_token_usage_api_v2_usage_tokens_get", True, locals())
         response_data.read()
-        data: list[TokenUsageResponse] = self.api_client.response_deserialize(
-            response_data=response_data, response_types_map=_RESPONSE_TYPES
+        data: list[TokenUsageResponse] = deserialized(
+            self.api_client, response_data, _headers, _request_auth
         ).data
         return data
 
@@ -148,9 +150,7 @@ class UsageApi:
             "get_token_usage_api_v2_usage_tokens_get_with_http_info", True, locals()
         )
         response_data.read()
-        return self.api_client.response_deserialize(
-            response_data=response_data, response_types_map=_RESPONSE_TYPES
-        )
+        return deserialized(self.api_client, response_data, _headers, _request_auth)
 
     @_public
     def get_token_usage_api_v2_usage_tokens_get_without_preload_content(
@@ -236,3 +236,19 @@ class UsageApi:
             _host=None,
             _request_auth=_request_auth,
         )
+
+
+def deserialized(
+    api_client: Any, response_data: Any, headers: Any, request_auth: Any
+) -> ApiResponse[Any]:
+    """``api_client.response_deserialize`` of a call's response (the generated client's
+    hook); credentials this call passed itself are blanked out of an error it raises."""
+    try:
+        result: ApiResponse[Any] = api_client.response_deserialize(
+            response_data=response_data, response_types_map=_RESPONSE_TYPES
+        )
+    except ApiException as exc:
+        if headers or request_auth:
+            exc.hide_credentials(sent_credentials(headers, request_auth))
+        raise
+    return result

@@ -83,8 +83,8 @@ class UsageApi:
         """Get Token Usage: the token counts per group, as ``List[TokenUsageResponse]``."""
         response_data = await self._call("get_token_usage_api_v2_usage_tokens_get", True, locals())
         await response_data.read()
-        data: list[TokenUsageResponse] = self.api_client.response_deserialize(
-            response_data=response_data, response_types_map=_sync._RESPONSE_TYPES
+        data: list[TokenUsageResponse] = _sync.deserialized(
+            self.api_client, response_data, _headers, _request_auth
         ).data
         return data
 
@@ -109,9 +109,7 @@ class UsageApi:
             "get_token_usage_api_v2_usage_tokens_get_with_http_info", True, locals()
         )
         await response_data.read()
-        return self.api_client.response_deserialize(
-            response_data=response_data, response_types_map=_sync._RESPONSE_TYPES
-        )
+        return _sync.deserialized(self.api_client, response_data, _headers, _request_auth)
 
     @_public
     async def get_token_usage_api_v2_usage_tokens_get_without_preload_content(
