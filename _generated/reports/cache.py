@@ -32,6 +32,7 @@ from typing import Any, Optional, Union
 from urllib.parse import urlsplit
 
 from _generated._constants import CACHE_DIR_ENV, CACHE_SETTLE
+from _generated._http import SENSITIVE_HEADERS
 from _generated.exceptions import ApiArgumentError
 from _generated.reports.cachedb import FILE_NAME, SCHEMA_VERSION, CacheDatabase
 from _generated.reports.periods import UTC, Window
@@ -88,6 +89,10 @@ def normalised_base_url(host: str) -> str:
     return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
 
 
+# Headers that say who is asking (a proxy's credentials do not select the data).
+_TENANT_HEADERS = SENSITIVE_HEADERS - {"authorization", "proxy-authorization"}
+
+
 def credential_fingerprint(api: Any) -> str:
     """A one-way fingerprint of the credential the API's client sends ("" for none)."""
     client = getattr(api, "api_client", None)
@@ -101,6 +106,11 @@ def credential_fingerprint(api: Any) -> str:
     for name, value in headers.items():
         if name.lower() == "authorization":
             secrets.append(f"header:{value}")
+        elif name.lower() in _TENANT_HEADERS:
+            secrets.append(f"header:{name.lower()}:{value}")
+    cookie = getattr(client, "cookie", None)
+    if cookie:  # a session cookie selects the tenant as a token does
+        secrets.append(f"cookie:{cookie}")
     if not secrets:
         return ""
     digest = hashlib.sha256(b"genai-usage-cache-credential\0")

@@ -118,6 +118,28 @@ def test_another_credential_never_sees_the_cached_windows(
     assert b"someone-else" not in content
 
 
+def test_a_session_cookie_or_api_key_header_is_part_of_the_credential(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    cache = UsageCache(tmp_path)
+    seen: list[int] = []
+    for setup in (
+        {"cookie": "session=tenant-a"},
+        {"cookie": "session=tenant-b"},
+        {"header_name": "X-Api-Key", "header_value": "tenant-a-key"},
+        {"header_name": "X-Api-Key", "header_value": "tenant-b-key"},
+        {"cookie": "session=tenant-a"},  # the first again: served from the cache
+    ):
+        fake_engine.clear()
+        client = ApiClient(fake_engine.configuration(), **setup)
+        with client:
+            fetch_usage(client, START, END, ["task"], "day", cache=cache, now=AFTER)
+        seen.append(fake_engine.attempts)
+    assert seen == [7, 7, 7, 7, 0]
+    content = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    assert b"tenant-a" not in content and b"tenant-b" not in content
+
+
 def test_the_group_by_set_and_the_base_path_are_part_of_the_key(
     fake_engine: FakeUsageEngine, tmp_path: Path
 ) -> None:
