@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import stat
 import sys
 import threading
 import time
@@ -198,6 +199,8 @@ class CacheDatabase:
                 self.directory.mkdir(mode=0o700, parents=True)
             if not self.path.exists():
                 os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            else:
+                _owner_only(self.path)
             connection = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT, check_same_thread=False)
             try:
                 _prepare(connection)
@@ -261,6 +264,21 @@ class CacheDatabase:
                 self._disable(f"cannot write ({exc}); running without the cache")
                 return False
             return True
+
+
+def _owner_only(path: Path) -> None:
+    """Take group and other permissions off a cache file of ours made looser (by hand or an
+    old umask): the file and SQLite's -wal/-shm beside it hold the counts."""
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:  # no POSIX owners (Windows): permissions are the ACLs' business
+        return
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            status = file.stat()
+            if status.st_uid == getuid() and status.st_mode & 0o077:
+                file.chmod(stat.S_IMODE(status.st_mode) & 0o700)
+        except OSError:
+            pass  # absent, or not ours to change: used as it is
 
 
 def _prepare(connection: sqlite3.Connection) -> None:

@@ -118,6 +118,22 @@ def test_another_credential_never_sees_the_cached_windows(
     assert b"someone-else" not in content
 
 
+def test_a_cache_file_made_readable_to_others_is_made_owner_only_again(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    cache = UsageCache(tmp_path)
+    run(fake_engine, cache)
+    cache.close()
+    files = [p for p in tmp_path.iterdir() if p.is_file()]
+    for file in files:
+        file.chmod(0o644)
+    fake_engine.clear()
+    second = UsageCache(tmp_path)
+    assert run(fake_engine, second).cached  # still served, not discarded
+    second.close()
+    assert files and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files if p.exists())
+
+
 def test_a_session_cookie_or_api_key_header_is_part_of_the_credential(
     fake_engine: FakeUsageEngine, tmp_path: Path
 ) -> None:
