@@ -27,6 +27,7 @@ from _generated.exceptions import ApiException, ApiValueError, ResponseValidatio
 __all__ = [
     "NATIVE_TYPES",
     "adapter_for",
+    "describe_invalid",
     "deserialize_data",
     "invalid_body",
     "is_json_content_type",
@@ -132,7 +133,11 @@ def parse_models(text: Union[str, bytes], type_string: str) -> Any:
         return mark_parsed(validate(text))
     except pydantic.ValidationError as exc:
         raise invalid_body(
-            status=0, reason=None, headers=None, body=text, detail=_describe(exc, type_string)
+            status=0,
+            reason=None,
+            headers=None,
+            body=text,
+            detail=describe_invalid(exc, type_string),
         ) from exc
 
 
@@ -213,7 +218,8 @@ def _dateutil(data: Any, klass: type) -> Any:
     return parsed.date() if klass is datetime.date else parsed
 
 
-def _describe(exc: pydantic.ValidationError, type_string: str) -> str:
+def describe_invalid(exc: pydantic.ValidationError, type_string: str) -> str:
+    """What did not match, in one line: the first few errors' locations and messages."""
     errors = exc.errors(include_input=False, include_url=False)
     if errors and errors[0]["type"] == "json_invalid":
         return f"the body is not valid JSON ({errors[0]['msg']})"

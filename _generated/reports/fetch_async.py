@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from _generated._constants import DEFAULT_REPORT_WORKERS
-from _generated._http import credentials_of, origin_label
+from _generated._http import origin_label
 from _generated.exceptions import ApiTypeError, ApiValueError
 from _generated.reports.cache import UsageCache
 from _generated.reports.columns import Interval, check_workers
@@ -30,11 +30,12 @@ from _generated.reports.fetching import (
     Outcome,
     ProgressCallback,
     WindowPlan,
+    columns_of_body,
+    columns_of_models,
 )
-from _generated.reports.parse import parse_window
 from _generated.reports.periods import UTC, DateLike, Window, ZoneLike
 from _generated.reports.report import PartialReportError, UsageReport
-from _generated.reports.store import GroupTable, WindowColumns, columns_of
+from _generated.reports.store import GroupTable, WindowColumns
 
 if TYPE_CHECKING:
     from _generated.aio.api.usage_api import UsageApi
@@ -178,15 +179,7 @@ async def fetch_window_async(
     )
     if not lean:
         # A subclass or look-alike overriding the parsed method: honour the override.
-        rows = await getattr(api, _PARSED)(**arguments)
-        return columns_of(
-            window,
-            table,
-            [(row.rule_type, row.task_id) for row in rows],
-            [row.count.inference for row in rows],
-            [row.count.eval_prompt for row in rows],
-            [row.count.eval_completion for row in rows],
-        )
+        return columns_of_models(window, table, await getattr(api, _PARSED)(**arguments))
     raw = await api.get_token_usage_api_v2_usage_tokens_get_without_preload_content(**arguments)
     response = RESTResponse(raw, origin_label(str(raw.url)))
     try:
@@ -194,12 +187,4 @@ async def fetch_window_async(
         body = api.api_client.response_deserialize(response, _RAW_TYPES).data
     finally:
         raw.release()
-    return parse_window(
-        bytes(body),
-        window,
-        table,
-        status=response.status,
-        reason=response.reason,
-        headers=response.getheaders(),
-        credentials=credentials_of(api.api_client.configuration),
-    )
+    return columns_of_body(api, response, body, window, table)

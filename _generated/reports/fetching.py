@@ -43,6 +43,8 @@ __all__ = [
     "Fetched",
     "ProgressCallback",
     "WindowPlan",
+    "columns_of_body",
+    "columns_of_models",
     "fetch_window",
     "host_of",
     "iter_results",
@@ -101,15 +103,7 @@ def fetch_window(
         "group_by": list(group_by),
     }
     if not _lean(api):
-        rows = getattr(api, _PARSED)(**arguments)
-        return columns_of(
-            window,
-            table,
-            [(row.rule_type, row.task_id) for row in rows],
-            [row.count.inference for row in rows],
-            [row.count.eval_prompt for row in rows],
-            [row.count.eval_completion for row in rows],
-        )
+        return columns_of_models(window, table, getattr(api, _PARSED)(**arguments))
     # The generated client's own steps, with the body read inside each attempt (so a body
     # cut off mid-way is retried, and the deadline bounds it) and handed back unparsed.
     request = api._get_token_usage_api_v2_usage_tokens_get_serialize(
@@ -124,15 +118,35 @@ def fetch_window(
     response = api.api_client.call_api(*request, _preload_content=True)
     body = api.api_client.response_deserialize(response, _RAW_TYPES).data
     with parsing if parsing is not None else contextlib.nullcontext():
-        return parse_window(
-            bytes(body),
-            window,
-            table,
-            status=response.status,
-            reason=response.reason,
-            headers=response.getheaders(),
-            credentials=credentials_of(api.api_client.configuration),
-        )
+        return columns_of_body(api, response, body, window, table)
+
+
+def columns_of_models(window: Window, table: GroupTable, rows: Sequence[Any]) -> WindowColumns:
+    """Columns from ``TokenUsageResponse`` rows (an API whose parsed method is overridden)."""
+    return columns_of(
+        window,
+        table,
+        [(row.rule_type, row.task_id) for row in rows],
+        [row.count.inference for row in rows],
+        [row.count.eval_prompt for row in rows],
+        [row.count.eval_completion for row in rows],
+    )
+
+
+def columns_of_body(
+    api: Any, response: Any, body: Any, window: Window, table: GroupTable
+) -> WindowColumns:
+    """Columns from the raw 2xx ``body`` of ``response``; a bad body raises the
+    ``ResponseValidationError`` of that response, the credentials sent blanked out."""
+    return parse_window(
+        bytes(body),
+        window,
+        table,
+        status=response.status,
+        reason=response.reason,
+        headers=response.getheaders(),
+        credentials=credentials_of(api.api_client.configuration),
+    )
 
 
 class _Skipped(Exception):

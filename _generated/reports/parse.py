@@ -17,6 +17,8 @@ import pydantic
 from pydantic import StrictInt, StrictStr, TypeAdapter
 from typing_extensions import NotRequired, TypedDict
 
+from _generated._http import is_json_content_type
+from _generated._parsing import describe_invalid
 from _generated.exceptions import ResponseValidationError
 from _generated.reports.periods import Window
 from _generated.reports.store import GroupTable, WindowColumns
@@ -24,7 +26,6 @@ from _generated.reports.store import GroupTable, WindowColumns
 __all__ = ["parse_window"]
 
 _TYPE_NAME = "List[TokenUsageResponse]"
-_MAX_ERRORS_SHOWN = 3
 
 
 class _LeanCount(TypedDict):
@@ -42,15 +43,6 @@ class _LeanRow(TypedDict):
 @functools.lru_cache(maxsize=1)
 def _adapter() -> TypeAdapter[list[_LeanRow]]:
     return TypeAdapter(list[_LeanRow])
-
-
-def _is_json(content_type: Optional[str]) -> bool:
-    if not content_type:
-        return True  # an unlabelled body is tried as JSON
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (
-        media.startswith("application/") and media.endswith("+json")
-    )
 
 
 def parse_window(
@@ -78,26 +70,13 @@ def parse_window(
         return error
 
     content_type = headers.get("Content-Type") if headers else None
-    if not _is_json(content_type):
+    if not is_json_content_type(content_type):
         raise invalid(f"expected a JSON body (application/json), got content type {content_type!r}")
     try:
         items = _adapter().validate_json(body)
     except pydantic.ValidationError as exc:
-        raise invalid(_describe(exc)) from exc
+        raise invalid(describe_invalid(exc, _TYPE_NAME)) from exc
     try:
         return table.ingest(window, items)
     except OverflowError as exc:
         raise invalid(f"a count does not fit in 64 bits: {exc}") from exc
-
-
-def _describe(exc: pydantic.ValidationError) -> str:
-    errors = exc.errors(include_input=False, include_url=False)
-    if errors and errors[0]["type"] == "json_invalid":
-        return f"the body is not valid JSON ({errors[0]['msg']})"
-    shown = "; ".join(
-        f"{'.'.join(str(part) for part in err['loc']) or '(root)'}: {err['msg']}"
-        for err in errors[:_MAX_ERRORS_SHOWN]
-    )
-    more = len(errors) - _MAX_ERRORS_SHOWN
-    suffix = f"; and {more} more" if more > 0 else ""
-    return f"the body does not match {_TYPE_NAME}: {shown}{suffix}"
