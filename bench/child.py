@@ -23,7 +23,8 @@ from typing import Any
 from bench.data import small_body
 
 
-def _status_bytes(field: str) -> int:
+def status_bytes(field: str) -> int:
+    """A ``/proc/self/status`` size (``VmRSS``, ``VmHWM``, ...) in bytes."""
     with open("/proc/self/status") as status:
         for line in status:
             if line.startswith(field + ":"):
@@ -69,15 +70,15 @@ def memory(who: str, body_file: str) -> dict[str, Any]:
     body = Path(body_file).read_bytes()
     gc.collect()
     by_hwm = _reset_peak()
-    before = _status_bytes("VmRSS")
+    before = status_bytes("VmRSS")
     if not by_hwm:
         before = max(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     rows = parse(body)
     if by_hwm:
-        peak = _status_bytes("VmHWM")
+        peak = status_bytes("VmHWM")
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    after = _status_bytes("VmRSS")
+    after = status_bytes("VmRSS")
     if len(rows) < 2:
         raise RuntimeError(f"parsed {len(rows)} rows")
     return {

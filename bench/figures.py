@@ -376,9 +376,10 @@ def cold_call(base_url: str, runs: int = 5) -> Figure:
 # -- 5. memory -------------------------------------------------------------------------------
 
 
-def _memory_run(who: str, body_file: Path) -> dict[str, Any]:
+def run_child(module: str, *args: str) -> dict[str, Any]:
+    """``python -m MODULE ARGS`` in a fresh process; the JSON object it prints."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.child", "memory", who, str(body_file)],
+        [sys.executable, "-m", module, *args],
         check=True,
         cwd=ROOT,
         capture_output=True,
@@ -397,7 +398,7 @@ def memory(runs: int = 3) -> tuple[Figure, Figure]:
         results: dict[str, list[dict[str, Any]]] = {"sdk": [], "baseline": []}
         for index in range(runs * 2):
             who = ("sdk", "baseline")[index % 2]
-            results[who].append(_memory_run(who, body_file))
+            results[who].append(run_child("bench.child", "memory", who, str(body_file)))
 
     def per_body(who: str, start: str, end: str) -> float:
         ratios: list[float] = [(r[end] - r[start]) / r["body"] for r in results[who]]

@@ -24,16 +24,10 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from bench.child import status_bytes
+
 UTC = timezone.utc
 START = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def _status_bytes(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(f"{field} not in /proc/self/status")
 
 
 def _floor(url: str, days: int) -> dict[str, Any]:
@@ -41,7 +35,7 @@ def _floor(url: str, days: int) -> dict[str, Any]:
 
     pool = urllib3.PoolManager()
     pool.request("GET", url + "/api/v2/usage/tokens?group_by=rule_type")  # warm up
-    before = _status_bytes("VmRSS")
+    before = status_bytes("VmRSS")
     started = time.perf_counter()
     rows: list[tuple[Any, ...]] = []
     sums = [0, 0, 0]
@@ -80,7 +74,7 @@ def _result(seconds: float, before: int, rows: int, from_server: int) -> dict[st
     return {
         "seconds": seconds,
         "before": before,
-        "peak": _status_bytes("VmHWM"),
+        "peak": status_bytes("VmHWM"),
         "rows": rows,
         "from_server": from_server,
     }
@@ -93,7 +87,7 @@ def _sdk(who: str, url: str, days: int, out: str, cache_dir: str = "") -> dict[s
     end = START + timedelta(days=days)
     with ApiClient(Configuration(host=url, access_token="bench-token")) as client:
         fetch_usage(client, START, START + timedelta(hours=1), ["rule_type"])  # warm up
-        before = _status_bytes("VmRSS")
+        before = status_bytes("VmRSS")
         started = time.perf_counter()
         if who == "stream":
             stream = stream_usage(client, START, end, ["rule_type", "task"], "day")

@@ -12,15 +12,12 @@ Runs alternate between the contenders; the median of ``runs`` is kept.
 
 from __future__ import annotations
 
-import json
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.figures import ROOT, Figure
+from bench.figures import Figure, run_child
 
 __all__ = ["report_figures"]
 
@@ -28,15 +25,7 @@ _MIB = 1024 * 1024
 
 
 def _child(*args: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.report_child", *args],
-        check=True,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
+    return run_child("bench.report_child", *args)
 
 
 def _growth(result: dict[str, Any]) -> float:
