@@ -75,11 +75,37 @@ _TRANSPORT_RETRY = Retry(
 )
 
 
-class RESTResponse(io.IOBase):
+class ResponseHeaders:
+    """The header accessors and ``repr`` of a ``RESTResponse``, sync or async: ``response``
+    (the transport's response), ``status`` and ``reason`` are set by the class using it."""
+
+    response: Any
+    status: int
+    reason: Optional[str]
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The response headers (case-insensitive)."""
+        headers: Mapping[str, str] = self.response.headers
+        return headers
+
+    def getheaders(self) -> Mapping[str, str]:
+        """The response headers (case-insensitive)."""
+        return self.headers
+
+    def getheader(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        """One response header, or ``default``."""
+        return self.headers.get(name, default)
+
+    def __repr__(self) -> str:
+        return f"RESTResponse(status={self.status!r}, reason={self.reason!r})"
+
+
+class RESTResponse(ResponseHeaders, io.IOBase):
     """A response whose body is read on demand (``read()``), as in the generated client."""
 
     def __init__(self, resp: urllib3.BaseHTTPResponse, host: str = "") -> None:
-        self.response = resp
+        self.response: urllib3.BaseHTTPResponse = resp
         self.status: int = resp.status
         self.reason: Optional[str] = resp.reason
         self.data: Optional[bytes] = None
@@ -140,19 +166,6 @@ class RESTResponse(io.IOBase):
             host=self._host,
         )
 
-    @property
-    def headers(self) -> Mapping[str, str]:
-        """The response headers (case-insensitive)."""
-        return self.response.headers
-
-    def getheaders(self) -> Mapping[str, str]:
-        """The response headers (case-insensitive)."""
-        return self.response.headers
-
-    def getheader(self, name: str, default: Optional[str] = None) -> Optional[str]:
-        """One response header, or ``default``."""
-        return self.response.headers.get(name, default)
-
     def release(self) -> None:
         """Discard the rest of the body and give the connection back to the pool."""
         try:
@@ -160,9 +173,6 @@ class RESTResponse(io.IOBase):
         except Exception:  # a broken connection is simply not reused
             pass
         self.response.release_conn()
-
-    def __repr__(self) -> str:
-        return f"RESTResponse(status={self.status!r}, reason={self.reason!r})"
 
 
 class RESTClientObject:

@@ -51,12 +51,12 @@ _CROSS_ORIGIN_DROPPED = frozenset({"authorization", "cookie", "proxy-authorizati
 _SOCKS_SCHEMES = frozenset({"socks5", "socks5h", "socks4", "socks4a"})
 
 
-class RESTResponse(io.IOBase):
+class RESTResponse(_sync_rest.ResponseHeaders, io.IOBase):
     """A response whose body is read on demand (``await read()``), as in the generator's
-    asyncio client."""
+    asyncio client; ``headers`` is aiohttp's case-insensitive ``CIMultiDictProxy``."""
 
     def __init__(self, resp: aiohttp.ClientResponse, host: str = "") -> None:
-        self.response = resp
+        self.response: aiohttp.ClientResponse = resp
         self.status: int = resp.status
         self.reason: Optional[str] = resp.reason
         self.data: Optional[bytes] = None
@@ -90,25 +90,9 @@ class RESTResponse(io.IOBase):
                 raise
         return self.data
 
-    @property
-    def headers(self) -> Mapping[str, str]:
-        """The response headers (a case-insensitive ``CIMultiDictProxy``)."""
-        return self.response.headers
-
-    def getheaders(self) -> Mapping[str, str]:
-        """The response headers (case-insensitive)."""
-        return self.response.headers
-
-    def getheader(self, name: str, default: Optional[str] = None) -> Optional[str]:
-        """One response header, or ``default``."""
-        return self.response.headers.get(name, default)
-
     def release(self) -> None:
         """Give the connection back: pooled if the body was read, else closed."""
         self.response.release()
-
-    def __repr__(self) -> str:
-        return f"RESTResponse(status={self.status!r}, reason={self.reason!r})"
 
 
 class RESTClientObject:
