@@ -237,15 +237,15 @@ class ApiException(OpenApiException):
             value = vars(self).get(name)
             if isinstance(value, str):
                 setattr(self, name, blank_out(value, secrets))
-        if self.headers and any(
-            blank_out(str(v), secrets) != str(v) for v in self.headers.values()
-        ):
-            from urllib3 import HTTPHeaderDict  # only for a server that echoed a credential
+        if self.headers:
+            pairs = [(k, str(v), blank_out(str(v), secrets)) for k, v in self.headers.items()]
+            if any(shown != sent for _, sent, shown in pairs):
+                from urllib3 import HTTPHeaderDict  # only for a server that echoed a credential
 
-            cleaned = HTTPHeaderDict()
-            for key, value in self.headers.items():
-                cleaned.add(key, blank_out(str(value), secrets))
-            self.headers = cleaned
+                cleaned = HTTPHeaderDict()
+                for key, _, shown in pairs:
+                    cleaned.add(key, shown)
+                self.headers = cleaned
         self.args = tuple(
             blank_out(arg, secrets) if isinstance(arg, str) else arg for arg in self.args
         )
