@@ -52,8 +52,12 @@ def expected(fake: FakeUsageEngine, index: int) -> list[dict[str, Any]]:
     return fake.expected(*window(index))
 
 
-def run_threads(target: Callable[[int], None], count: int = THREADS) -> None:
-    """Run ``target(thread_index)`` in ``count`` threads; fail if any is stuck."""
+def run_threads(
+    target: Callable[[int], None], progress: Callable[[], int], count: int = THREADS
+) -> None:
+    """Run ``target(thread_index)`` in ``count`` threads; fail if they are stuck: nothing
+    moved ``progress()`` (requests the server received) for ``JOIN_TIMEOUT`` seconds. A
+    stall, not the run's length, is the failure: a slow machine (or libfaketime) is not."""
     errors: list[BaseException] = []
 
     def guarded(index: int) -> None:
@@ -66,14 +70,18 @@ def run_threads(target: Callable[[int], None], count: int = THREADS) -> None:
         threading.Thread(target=guarded, args=(i,), daemon=True, name=f"caller-{i}")
         for i in range(count)
     ]
-    started = time.monotonic()
     for thread in threads:
         thread.start()
-    deadline = started + JOIN_TIMEOUT
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
+    seen, moved = progress(), time.monotonic()
+    while any(thread.is_alive() for thread in threads):
+        if time.monotonic() - moved > JOIN_TIMEOUT:
+            break
+        for thread in threads:
+            thread.join(0.1)
+        if progress() != seen:
+            seen, moved = progress(), time.monotonic()
     stuck = [thread.name for thread in threads if thread.is_alive()]
-    assert not stuck, f"threads still running after {JOIN_TIMEOUT} s: {stuck}"
+    assert not stuck, f"threads made no progress for {JOIN_TIMEOUT} s: {stuck}"
     if errors:
         raise errors[0]
 
@@ -96,7 +104,7 @@ def test_shared_client_serves_2000_calls_from_16_threads_correctly(
                 with lock:
                     answers[index] = [row.to_dict() for row in rows]
 
-        run_threads(caller)
+        run_threads(caller, lambda: fake.attempts)
         pool = client.rest_client.pool_manager.connection_from_url(fake.host)
         client_side_connections = pool.num_connections
 
@@ -156,7 +164,7 @@ def test_failures_under_load_poison_nothing(
                 with lock:
                     successes += 1
 
-        run_threads(caller)
+        run_threads(caller, lambda: fake.attempts)
         assert fake.pending_faults == 0
         assert len(failures) == len(FAULTS) * ROUNDS - slow_body_faults
         assert successes == CALLS_WITH_FAULTS - len(failures)
@@ -198,7 +206,7 @@ def test_retries_from_many_threads_each_get_their_own_backoff(
             )
             assert [row.to_dict() for row in rows] == expected(fake, thread_index)
 
-        run_threads(caller)
+        run_threads(caller, lambda: fake.attempts)
     # 16 failed attempts, each retried after its own thread's backoff: 0.5 s, 1 s, 2 s...
     assert len(delays) == THREADS
     assert set(delays) <= {0.5, 1.0, 2.0, 4.0, 8.0}
