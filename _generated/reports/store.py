@@ -41,7 +41,15 @@ class GroupTable:
     Thread-safe: the windows of a report are parsed in several threads into one table.
     """
 
-    __slots__ = ("__weakref__", "_index", "_last_order", "_lock", "_ranks", "keys")
+    __slots__ = (
+        "__weakref__",
+        "_index",
+        "_last_layout",
+        "_last_order",
+        "_lock",
+        "_ranks",
+        "keys",
+    )
 
     def __init__(self) -> None:
         self.keys: list[GroupKey] = []
@@ -49,10 +57,17 @@ class GroupTable:
         self._lock = threading.Lock()
         self._ranks: list[int] = []
         self._last_order: Optional[tuple[array[int], Any]] = None
+        # The last window ingested: (rule types, task ids, group numbers), the texts the
+        # table's own keys hold, so nothing of the window itself is kept alive.
+        self._last_layout: Optional[tuple[list[Any], list[Any], array[int]]] = None
 
     def number(self, key: tuple[Optional[str], Optional[str]]) -> Optional[int]:
         """The number of ``key``, or ``None`` if it was never seen."""
         return self._index.get(key)
+
+    def lookup(self, keys: Iterable[tuple[Optional[str], Optional[str]]]) -> list[Optional[int]]:
+        """The number of each key (``None`` for a key never seen)."""
+        return list(map(self._index.get, keys))
 
     def ranks(self) -> list[int]:
         """Per group number, its position in the deterministic order (:func:`group_sort_key`).
@@ -87,21 +102,29 @@ class GroupTable:
         return pick
 
     def ingest(self, window: Window, items: Iterable[Any]) -> WindowColumns:
-        """Columns for one window from validated rows (``{"rule_type", "task_id",
-        "count": {"inference", "eval_prompt", "eval_completion"}}``), in the given order."""
+        """Columns for one window from validated flat rows (``{"rule_type", "task_id",
+        "inference", "eval_prompt", "eval_completion"}``, the group fields optional), in the
+        given order."""
         rows = items if isinstance(items, list) else list(items)
-        counts = list(map(itemgetter("count"), rows))
-        # Four C-level passes instead of a Python loop over the rows.
-        inference = array(_INT, map(itemgetter("inference"), counts))
-        prompt = array(_INT, map(itemgetter("eval_prompt"), counts))
-        completion = array(_INT, map(itemgetter("eval_completion"), counts))
-        del counts
-        keys = zip(
-            map(dict.get, rows, repeat("rule_type")),
-            map(dict.get, rows, repeat("task_id")),
-            strict=True,
+        # C-level passes instead of a Python loop over the rows.
+        inference = array(_INT, map(itemgetter("inference"), rows))
+        prompt = array(_INT, map(itemgetter("eval_prompt"), rows))
+        completion = array(_INT, map(itemgetter("eval_completion"), rows))
+        rule_types = list(map(dict.get, rows, repeat("rule_type")))
+        task_ids = list(map(dict.get, rows, repeat("task_id")))
+        del rows
+        # One server answers window after window with the same groups in the same order:
+        # two C-level list comparisons then replace a tuple and a lookup per row.
+        last = self._last_layout
+        if last is not None and rule_types == last[0] and task_ids == last[1]:
+            return WindowColumns(window, array(_INT, last[2]), inference, prompt, completion)
+        groups = self.numbers(zip(rule_types, task_ids, strict=True))
+        keys = self.keys
+        self._last_layout = (
+            [keys[g].rule_type for g in groups],
+            [keys[g].task_id for g in groups],
+            array(_INT, groups),
         )
-        groups = self.numbers(keys)
         return WindowColumns(window, groups, inference, prompt, completion)
 
     def __len__(self) -> int:

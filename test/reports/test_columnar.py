@@ -14,6 +14,7 @@ from unittest import mock
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_response_validation import invalid_bodies, valid_rows
 
 from _generated import ApiClient, UsageApi
 from _generated.exceptions import ResponseValidationError
@@ -162,6 +163,57 @@ def test_unknown_fields_and_missing_deprecated_counts_are_fine(
     assert [(r.rule_type, r.task_id, r.counts) for r in report] == [
         ("RegexRule", None, Counts(1, 2, 3)),
         (None, None, Counts(4, 5, 6)),
+    ]
+
+
+def test_windows_answered_with_the_same_groups_in_the_same_order_or_not_give_their_rows(
+    fake_engine: FakeUsageEngine,
+) -> None:
+    # The second window repeats the first one's groups in order (the parser reuses the
+    # group numbers); the third differs in its last group only and the fourth in order.
+    a, b, c, d = ("R1", "t-1"), ("R1", None), (None, "t-1"), ("R2", "t-2")
+    layouts = [[a, b, c], [a, b, c], [a, b, d], [b, a, d]]
+    expected = []
+    for day, layout in enumerate(layouts):
+        body = [row_json(*key, 10 * day + i, day, i) for i, key in enumerate(layout)]
+        fake_engine.inject(Fault.body(json.dumps(body)))
+        window = GRID[day]
+        expected += [
+            UsageRow(window.start, window.end, key[0], key[1], 10 * day + i, day, i)
+            for i, key in enumerate(layout)
+        ]
+    with fake_engine.api_client() as client:
+        report = fetch_usage(
+            client, GRID[0].start, GRID[-1].end, ["rule_type", "task"], "day", workers=1
+        )
+    assert list(report) == reference_rows(expected)
+    assert report.totals().by_group == reference_totals(expected)[1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=st.one_of(
+        st.lists(valid_rows, max_size=4).map(json.dumps),
+        invalid_bodies().map(lambda kind_and_text: kind_and_text[1]),
+    )
+)
+def test_the_flat_row_shape_accepts_exactly_the_bodies_of_the_nested_one(body: str) -> None:
+    # Reports validate into flat rows (nothing for the garbage collector to track); the
+    # nested shape, which mirrors the models, stays the reference, and gives the errors.
+    from pydantic import ValidationError
+
+    from _generated.reports.parse import _flat_adapter, _nested_adapter
+
+    try:
+        nested = _nested_adapter().validate_json(body)
+    except ValidationError:
+        with pytest.raises(ValidationError):
+            _flat_adapter().validate_json(body)
+        return
+    flat = _flat_adapter().validate_json(body)
+    measures = ("inference", "eval_prompt", "eval_completion")
+    assert [(r.get("rule_type"), r.get("task_id"), *map(r.get, measures)) for r in flat] == [
+        (r.get("rule_type"), r.get("task_id"), *map(r["count"].get, measures)) for r in nested
     ]
 
 

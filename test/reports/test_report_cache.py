@@ -361,6 +361,52 @@ def test_any_name_survives_the_cache(fake_engine: FakeUsageEngine, tmp_path: Pat
     assert again.rows == first.rows and len(first.rows) == len(names)
 
 
+def test_windows_of_more_groups_than_one_insert_holds_read_back_exactly(
+    fake_engine: FakeUsageEngine, tmp_path: Path
+) -> None:
+    import json
+
+    from _generated.testing import Fault
+
+    # New groups are inserted 400 to a statement: 1,001 groups, then 500 more with 700 old.
+    first_day = [f"task-{i:04d}" for i in range(1001)]
+    second_day = first_day[301:] + [f"new-{i:03d}" for i in range(500)]
+    for day, tasks in enumerate((first_day, second_day)):
+        body = [
+            {
+                "rule_type": "RegexRule",
+                "task_id": task,
+                "count": {"inference": i + day, "eval_prompt": day, "eval_completion": 1},
+            }
+            for i, task in enumerate(reversed(tasks))
+        ]
+        fake_engine.inject(Fault.body(json.dumps(body)))
+    with fake_engine.api_client() as client:
+        fetched = fetch_usage(
+            client,
+            START,
+            "2026-11-03",
+            ["rule_type", "task"],
+            "day",
+            workers=1,
+            cache=UsageCache(tmp_path),
+            now=AFTER,
+        )
+        fake_engine.clear()
+        cached = fetch_usage(
+            client,
+            START,
+            "2026-11-03",
+            ["rule_type", "task"],
+            "day",
+            cache=UsageCache(tmp_path),
+            now=AFTER,
+        )
+    assert fake_engine.attempts == 0 and cached.cached == cached.windows
+    assert cached.rows == fetched.rows and len(cached.rows) == 1001 + 1200
+    assert {r.task_id for r in cached.rows} == set(first_day) | set(second_day)
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
 def test_a_full_disk_means_running_without_the_cache(
     fake_engine: FakeUsageEngine, tmp_path: Path
