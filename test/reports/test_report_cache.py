@@ -362,13 +362,16 @@ def test_any_name_survives_the_cache(fake_engine: FakeUsageEngine, tmp_path: Pat
 
 
 def test_windows_of_more_groups_than_one_insert_holds_read_back_exactly(
-    fake_engine: FakeUsageEngine, tmp_path: Path
+    fake_engine: FakeUsageEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import json
 
+    from _generated.reports import cachedb
     from _generated.testing import Fault
 
-    # New groups are inserted 400 to a statement: 1,001 groups, then 500 more with 700 old.
+    # 400 rows to a statement (the connection allows up to 16,383 on Python 3.11+):
+    # 1,001 new groups take three statements, then 500 more come with 700 known ones.
+    monkeypatch.setattr(cachedb, "_rows_per_insert", lambda connection: 400)
     first_day = [f"task-{i:04d}" for i in range(1001)]
     second_day = first_day[301:] + [f"new-{i:03d}" for i in range(500)]
     for day, tasks in enumerate((first_day, second_day)):
