@@ -15,10 +15,10 @@ flight are abandoned and cannot delay interpreter exit.
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Optional, Union
@@ -89,13 +89,12 @@ def fetch_window(
     window: Window,
     group_by: Sequence[str],
     table: GroupTable,
-    parsing: Optional[threading.Semaphore] = None,
+    parse: Optional[ParseThread] = None,
 ) -> WindowColumns:
     """Request one window (both bounds always sent, in UTC) and return its rows as columns.
 
-    ``parsing``, if given, is held while the body is validated: parsing holds the GIL, so
-    parsing one body at a time costs no speed and keeps one window's intermediate objects
-    in memory instead of one per worker (downloads still overlap).
+    ``parse``, if given, is the thread the body is validated in (see :class:`ParseThread`);
+    otherwise it is validated in the calling thread.
     """
     arguments = {
         "start_time": window.start.astimezone(UTC),
@@ -117,8 +116,55 @@ def fetch_window(
     )
     response = api.api_client.call_api(*request, _preload_content=True)
     body = api.api_client.response_deserialize(response, _RAW_TYPES).data
-    with parsing if parsing is not None else contextlib.nullcontext():
+    if parse is None:
         return columns_of_body(api, response, body, window, table)
+    return parse(lambda: columns_of_body(api, response, body, window, table))
+
+
+class ParseThread:
+    """One daemon thread that validates the bodies of a fetch's worker threads, one at a time.
+
+    Parsing holds the GIL, so one parser costs no speed while the other workers' downloads
+    overlap, and at most one window's intermediate objects exist at a time. The memory a
+    parse frees is reused by the next one, where parsing in each worker left it in that
+    thread's malloc arena (a month by 4 workers: 150 MiB resident after the fetch, against
+    80 MiB with one thread).
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Optional[tuple[Callable[[], Any], Future[Any]]]] = (
+            queue.SimpleQueue()
+        )
+        self._lock = threading.Lock()
+        self._closed = False
+        threading.Thread(target=self._run, name="usage-report-parse", daemon=True).start()
+
+    def __call__(self, work: Callable[[], WindowColumns]) -> WindowColumns:
+        """Run ``work`` in the parse thread and return its result (or raise its error);
+        after :meth:`close`, in the calling thread."""
+        done: Future[WindowColumns] = Future()
+        with self._lock:  # a job is queued before close()'s end marker, or not at all
+            closed = self._closed
+            if not closed:
+                self._jobs.put((work, done))
+        return work() if closed else done.result()
+
+    def close(self) -> None:
+        """Let the thread end once the jobs already given are done."""
+        with self._lock:
+            self._closed = True
+            self._jobs.put(None)
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            work, done = job
+            try:
+                done.set_result(work())
+            except BaseException as exc:  # a worker waits on it: never leave it waiting
+                done.set_exception(exc)
 
 
 def columns_of_models(window: Window, table: GroupTable, rows: Sequence[Any]) -> WindowColumns:
@@ -178,7 +224,7 @@ def iter_windows(
     tasks: queue.SimpleQueue[Optional[int]] = queue.SimpleQueue()
     results: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
     stop = threading.Event()
-    parsing = threading.Semaphore(1)
+    parse = ParseThread()
 
     def work() -> None:
         while True:
@@ -190,7 +236,7 @@ def iter_windows(
                 outcome = _Skipped()
             else:
                 try:
-                    outcome = fetch_window(api, windows[index], group_by, table, parsing)
+                    outcome = fetch_window(api, windows[index], group_by, table, parse)
                 except _FATAL as exc:
                     # The same credentials and arguments will not work for the other windows.
                     stop.set()
@@ -227,6 +273,7 @@ def iter_windows(
         stop.set()
         for _ in range(n_threads):
             tasks.put(None)
+        parse.close()
 
 
 @dataclass

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import itertools
 import sqlite3
+import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -54,6 +56,26 @@ def test_a_stream_requests_only_a_few_windows_ahead_of_its_reader(
     # While the reader is at window k, at most 2 * workers windows beyond it were asked for.
     assert all(requested <= k + 1 + 4 for k, requested in enumerate(seen))
     assert len(fake_engine.requests) < 20
+
+
+def test_a_stream_closed_early_leaves_no_report_thread_behind(
+    fake_engine: FakeUsageEngine,
+) -> None:
+    def report_threads() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name.startswith("usage-report-")}
+
+    fake_engine.latency = 0.05  # requests are in flight when the reader stops
+    before = report_threads()
+    with fake_engine.api_client(connection_pool_maxsize=4) as client:
+        segments = stream_usage(client, *ARGS, workers=4).segments()
+        next(segments)
+        started = {t.name for t in report_threads() - before}
+        segments.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and report_threads() - before:
+            time.sleep(0.01)
+    assert {"usage-report-0", "usage-report-parse"} <= started
+    assert report_threads() - before == set()
 
 
 def test_a_failing_window_raises_and_leaves_the_old_file(
