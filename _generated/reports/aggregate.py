@@ -5,8 +5,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from itertools import compress, repeat
-from operator import add, itemgetter, mul, neg
+from operator import add, itemgetter
 from typing import Any, Optional
 
 from _generated.reports.columns import Measure
@@ -82,21 +81,14 @@ def totals_of(
         if position is not None:
             cell = per_window[position]
             cell[:] = map(add, cell, segment.sums())
-    totals = map(add, map(add, inference, prompt), completion)
-    # (-total, rank) as one int (ranks are distinct and below n_groups): the same order,
-    # and the sort compares plain ints with no Python call per group.
-    order = list(map(add, map(mul, map(neg, totals), repeat(n_groups)), table.ranks()))
-    present = list(compress(range(n_groups), seen))
-    present.sort(key=order.__getitem__)
-    counts = map(
-        Counts,
-        map(inference.__getitem__, present),
-        map(prompt.__getitem__, present),
-        map(completion.__getitem__, present),
-    )
+    keys = table.keys
+    ranks = table.ranks()
+    totals = list(map(add, map(add, inference, prompt), completion))
+    present = [g for g in range(n_groups) if seen[g]]
+    present.sort(key=lambda g: (-totals[g], ranks[g]))
     return Totals(
         overall=Counts(sum(inference), sum(prompt), sum(completion)),
-        by_group=dict(zip(map(table.keys.__getitem__, present), counts, strict=True)),
+        by_group={keys[g]: Counts(inference[g], prompt[g], completion[g]) for g in present},
         by_window={w: Counts(*cell) for w, cell in zip(windows, per_window, strict=True)},
     )
 
@@ -132,7 +124,7 @@ def pivot_of(
     slices become the rows: no Python work per value, and each row's ints are made together.
     Values beyond 64 bits, or a group repeated within a window, take the plain path.
     """
-    numbers = table.lookup(groups)
+    numbers = [table.number(key) for key in groups]
     positions = window_positions(segments, windows)
     width, size = len(windows), len(windows) * len(groups)
     flat = array(_INT, bytes(8 * size))

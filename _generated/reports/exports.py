@@ -74,12 +74,13 @@ def csv_chunks(
         names = cells.get()
         yield "".join(
             [
-                f"{prefix}{name},{a},{b},{c},{a + b + c}\n"
-                for name, a, b, c in zip(
-                    map(names.__getitem__, segment.groups),
+                f"{prefix}{names[g]},{a},{b},{c},{total}\n"
+                for g, a, b, c, total in zip(
+                    segment.groups,
                     segment.inference,
                     segment.eval_prompt,
                     segment.eval_completion,
+                    segment.totals(),
                     strict=True,
                 )
             ]

@@ -65,10 +65,6 @@ class GroupTable:
         """The number of ``key``, or ``None`` if it was never seen."""
         return self._index.get(key)
 
-    def lookup(self, keys: Iterable[tuple[Optional[str], Optional[str]]]) -> list[Optional[int]]:
-        """The number of each key (``None`` for a key never seen)."""
-        return list(map(self._index.get, keys))
-
     def ranks(self) -> list[int]:
         """Per group number, its position in the deterministic order (:func:`group_sort_key`).
 
