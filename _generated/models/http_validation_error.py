@@ -14,5 +14,6 @@ class HTTPValidationError(ApiModel):
     """The server's list of validation problems with the request."""
 
     _nested: ClassVar[tuple[str, ...]] = ("detail",)
+    _models: ClassVar[tuple[str, ...]] = ("detail",)
 
     detail: Optional[list[ValidationError]] = None

@@ -20,6 +20,7 @@ class TokenUsageResponse(ApiModel):
     """
 
     _nullable: ClassVar[tuple[str, ...]] = ("rule_type", "task_id")
+    _models: ClassVar[tuple[str, ...]] = ("count",)
 
     rule_type: Optional[StrictStr] = None
     task_id: Optional[StrictStr] = None
