@@ -258,6 +258,21 @@ def test_rows_of_the_strict_pass_are_the_rows_of_the_usual_one(client: ApiClient
     assert "note" not in again[0].to_dict()
 
 
+def test_nested_models_of_the_strict_pass_are_those_of_the_usual_one(client: ApiClient) -> None:
+    text = json.dumps(
+        {"detail": [{"loc": ["query", "start_time", 0], "msg": "bad", "type": "value_error"}]}
+    )
+    parsed: dict[str, Any] = {}
+    for name in PASSES:
+        with parse_pass(name):
+            parsed[name] = client.deserialize(text, "HTTPValidationError", "application/json")
+    strict, usual = parsed.values()
+    assert strict == usual and strict.to_dict() == usual.to_dict()
+    assert strict.to_dict()["detail"][0]["loc"] == ["query", "start_time", 0]
+    assert strict.model_extra == {} and strict.detail[0].model_extra == {}
+    assert strict.detail[0].loc[0].model_extra is usual.detail[0].loc[0].model_extra is None
+
+
 @pytest.mark.parametrize("passes", PASSES)
 @settings(max_examples=80, deadline=None)
 @given(case=invalid_bodies())
