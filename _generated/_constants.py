@@ -8,6 +8,7 @@ arguments; these constants are only what you get when you say nothing.
 from __future__ import annotations
 
 import os
+import threading
 from typing import Final
 
 __all__ = [
@@ -60,6 +61,9 @@ RETRY_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
 DEFAULT_REDIRECTS: Final = 3
 #: Connections kept per host in the pool (the generated client's default: 5 per CPU).
 DEFAULT_POOL_MAXSIZE: Final = (os.cpu_count() or 1) * 5
+#: The longest timeout or deadline in seconds: the platform's limit for a wait (about 292
+#: years); beyond it socket and event-loop waits overflow.
+MAX_WAIT_SECONDS: Final = threading.TIMEOUT_MAX
 #: Characters of a bad response body kept in the exception.
 ERROR_BODY_EXCERPT: Final = 2048
 #: Characters of a server's error ``detail`` shown in an exception's one-line message.

@@ -12,12 +12,13 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Optional
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from _generated._constants import ERROR_DETAIL_MAX
 
 __all__ = [
     "SENSITIVE_HEADERS",
+    "call_secrets",
     "charset_of",
     "credentials_of",
     "first_line",
@@ -114,6 +115,13 @@ def sent_credentials(headers: Optional[Mapping[str, Any]], request_auth: Any) ->
     if isinstance(request_auth, Mapping) and request_auth.get("value"):
         values.append(str(request_auth["value"]))
     return values + [value.split(" ", 1)[1] for value in values if " " in value]
+
+
+def call_secrets(headers: Optional[Mapping[str, Any]], request_auth: Any) -> tuple[str, ...]:
+    """:func:`sent_credentials`, each also as it appears percent-encoded in a query."""
+    values = sent_credentials(headers, request_auth)
+    quoted = [quote(value, safe=safe) for value in values for safe in ("/", "")]
+    return tuple(dict.fromkeys([*values, *quoted]))
 
 
 def redacted_headers(headers: Any) -> dict[str, str]:

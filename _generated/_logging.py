@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import sys
 import threading
@@ -9,8 +10,10 @@ from typing import Optional
 
 from _generated._constants import LOGGER_NAME
 from _generated._http import redact, redacted_headers
+from _generated._textsafety import blank_out
 
 __all__ = [
+    "CALL_SECRETS",
     "RedactingFilter",
     "debug_stream_handler",
     "logger",
@@ -21,6 +24,13 @@ __all__ = [
 
 logger = logging.getLogger(LOGGER_NAME)
 
+#: The credentials the call in progress passed itself (``_request_auth``'s value, credential
+#: headers), set by ``UsageApi`` around ``call_api``: a header or query parameter of any name
+#: may carry them, so no pattern could find them in a log line.
+CALL_SECRETS: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "genai_usage_call_secrets", default=()
+)
+
 
 class RedactingFilter(logging.Filter):
     """Rewrites a record's message so no credential survives, whatever was passed in."""
@@ -28,6 +38,9 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         cleaned = redact(message)
+        secrets = CALL_SECRETS.get()
+        if secrets:
+            cleaned = blank_out(cleaned, secrets)
         if cleaned != message or record.args:
             record.msg = cleaned
             record.args = None

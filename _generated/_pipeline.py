@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, Optional
 from urllib.parse import urlsplit
 
+from _generated._constants import MAX_WAIT_SECONDS
 from _generated._http import origin_label, redacted_headers
 from _generated._logging import logger
 from _generated.exceptions import ApiConnectionError, ApiTimeoutError, ApiValueError
@@ -35,7 +37,12 @@ from _generated.retry import RetryDecision, RetryPolicy
 
 __all__ = ["CALL_OPTIONS", "AttemptTimeout", "Attempts", "CallOptions", "check_headers"]
 
-_FORBIDDEN_HEADER_CHARS = ("\r", "\n", "\0")
+# Header text refused before sending (header injection).
+_FORBIDDEN_VALUE_TEXT = re.compile("[\r\n\0]")
+# http.client's rule for a legal name.
+_HEADER_NAME = re.compile("[^:\\s][^:\r\n]*")
+# Names made only of RFC 9110 token characters, the usual case, pass the fast check.
+_TOKEN_NAMES = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]*")
 # Methods a retry cannot repeat the effect of (urllib3's default allowed_methods).
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
@@ -69,7 +76,7 @@ def timeout_parts(setting: Any) -> AttemptTimeout:
     if setting is None:
         return AttemptTimeout(None, None, None)
     if isinstance(setting, (int, float)) and not isinstance(setting, bool):
-        if setting >= 0:  # 0 has always meant no timeout, in both clients
+        if 0 <= setting <= MAX_WAIT_SECONDS:  # 0 has always meant no timeout, in both clients
             return AttemptTimeout(None, None, float(setting))
     elif isinstance(setting, tuple) and len(setting) == 2:
         if _is_bound(setting[0]) and _is_bound(setting[1]):
@@ -79,8 +86,9 @@ def timeout_parts(setting: Any) -> AttemptTimeout:
             _seconds(setting._connect), _seconds(setting._read), _seconds(setting.total)
         )
     raise ApiValueError(
-        "the timeout (Configuration.timeout or _request_timeout) must be seconds (0: none), "
-        f"a (connect, read) pair of seconds > 0 or None each, or None; got {setting!r}"
+        "the timeout (Configuration.timeout or _request_timeout) must be finite seconds "
+        "(0: none), a (connect, read) pair of seconds > 0 or None each, or None; "
+        f"got {setting!r}"
     )
 
 
@@ -88,7 +96,8 @@ def _is_bound(value: Any) -> bool:
     # One side of a (connect, read) pair: unbounded (None) or seconds > 0 (NaN is not).
     if value is None:
         return True
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return number and 0 < value <= MAX_WAIT_SECONDS
 
 
 def _seconds(value: Any) -> Optional[float]:
@@ -97,16 +106,47 @@ def _seconds(value: Any) -> Optional[float]:
 
 
 def check_headers(headers: Mapping[str, Any]) -> None:
-    """Refuse header names or values with CR, LF or NUL (header injection)."""
-    # One scan of all names and values; the slow loop below only runs to name the culprit.
-    joined = "".join(headers) + "".join(map(str, headers.values()))
-    if "\r" not in joined and "\n" not in joined and "\0" not in joined:
-        return
+    """Refuse, before sending, any header http.client would refuse while sending: a name
+    that is empty or holds ``:``, whitespace first, CR, LF or NUL; a value that is not a
+    str, bytes or int, holds CR, LF or NUL, or a str outside Latin-1. Errors name the
+    header, never quote its value (it may be a credential)."""
+    try:
+        names, values = "".join(headers), "".join(headers.values())
+    except TypeError:
+        pass  # a bytes, int or other value: looked at one by one below
+    else:
+        # One scan of all names and values; the loop below only runs to name the culprit.
+        if (
+            values.isascii()
+            and _TOKEN_NAMES.fullmatch(names) is not None
+            and all(headers)
+            and _FORBIDDEN_VALUE_TEXT.search(values) is None
+        ):
+            return
     for name, value in headers.items():
-        if any(char in name for char in _FORBIDDEN_HEADER_CHARS):
+        if _FORBIDDEN_VALUE_TEXT.search(name) is not None:
             raise ApiValueError(f"header name {name!r} contains CR, LF or NUL")
-        if any(char in str(value) for char in _FORBIDDEN_HEADER_CHARS):
-            # the value may be a credential: name the header only
+        if _HEADER_NAME.fullmatch(name) is None:
+            raise ApiValueError(f"header name {name!r} is not a valid HTTP header name")
+        if isinstance(value, bytes):
+            text = value.decode("latin-1")
+        elif isinstance(value, int):
+            text = str(value)
+        elif isinstance(value, str):
+            text = value
+            if not text.isascii():
+                try:
+                    text.encode("latin-1")
+                except UnicodeEncodeError:
+                    raise ApiValueError(
+                        f"the value of header {name!r} has characters outside Latin-1"
+                    ) from None
+        else:
+            raise ApiValueError(
+                f"the value of header {name!r} must be a str, bytes or int, "
+                f"got {type(value).__name__}"
+            )
+        if _FORBIDDEN_VALUE_TEXT.search(text) is not None:
             raise ApiValueError(f"the value of header {name!r} contains CR, LF or NUL")
 
 

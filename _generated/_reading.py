@@ -34,14 +34,15 @@ class ResponseReader:
     def response_deserialize(
         self,
         response_data: Any,
-        response_types_map: Optional[Mapping[str, Optional[str]]] = None,
+        # A dict, as the generated client annotates it: an override taking Dict type-checks.
+        response_types_map: Optional[dict[str, Optional[str]]] = None,
     ) -> ApiResponse[Any]:
         """The ``ApiResponse`` for a read response; a non-2xx status raises its ``ApiException``
         (``.data`` the parsed error body when the status has a type and the body fits it)."""
         try:
             return self._read(response_data, response_types_map)
         except ApiException as exc:
-            exc.hide_credentials(credentials_of(self.configuration))
+            exc.hide_credentials(credentials_of(self.configuration), _raw_of(response_data))
             raise
 
     def _read(
@@ -161,6 +162,12 @@ def _type_for(status: int, types: Mapping[str, Optional[str]]) -> Optional[str]:
     if response_type is None and key not in types and not (in_range and key[0] + "XX" in types):
         response_type = types.get("default")
     return response_type
+
+
+def _raw_of(response: Any) -> Optional[bytes]:
+    """The body read from ``response``, if any (what a server may have echoed into)."""
+    data = getattr(response, "data", None)
+    return data if isinstance(data, bytes) else None
 
 
 def _with_response(exc: Exception, response: Any, raw: bytes) -> ResponseValidationError:

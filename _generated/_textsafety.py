@@ -25,9 +25,11 @@ __all__ = [
     "csv_field",
     "csv_row",
     "display_width",
+    "echoes",
     "escape_control",
     "fit",
     "html_text",
+    "is_unsafe",
     "neutralise_formula",
     "pad",
 ]
@@ -47,6 +49,14 @@ def blank_out(text: str, secrets: Iterable[Optional[str]]) -> str:
     return text
 
 
+def echoes(raw_body: Optional[bytes], secrets: Iterable[Optional[str]]) -> bool:
+    """Whether a response body holds one of ``secrets`` (a byte search: no copy of a large
+    body is made)."""
+    if not isinstance(raw_body, bytes):
+        return False
+    return any(secret.encode() in raw_body for secret in secrets if secret)
+
+
 #: A CSV cell starting with one of these is run as a formula by spreadsheets.
 FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
 #: What a neutralised cell is prefixed with (the usual spreadsheet convention).
@@ -61,6 +71,12 @@ _CSV_SPECIAL: Final = frozenset(',"\r\n')
 CsvValue = Union[str, int, Decimal, None]
 
 
+def is_unsafe(char: str) -> bool:
+    """Whether ``char`` is never shown as it is: a control or format character (bidi
+    override, zero-width mark), a line or paragraph separator, unassigned or a surrogate."""
+    return unicodedata.category(char) in _UNSAFE_CATEGORIES
+
+
 def escape_control(text: str) -> str:
     """``text`` with every control or invisible formatting character written as an escape.
 
@@ -71,7 +87,7 @@ def escape_control(text: str) -> str:
         return text
     out: list[str] = []
     for char in text:
-        if char == " " or unicodedata.category(char) not in _UNSAFE_CATEGORIES:
+        if char == " " or not is_unsafe(char):
             out.append(char)
         elif char in _NAMED_ESCAPES:
             out.append(_NAMED_ESCAPES[char])

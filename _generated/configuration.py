@@ -24,6 +24,7 @@ from _generated._constants import (
     DEFAULT_POOL_MAXSIZE,
     DEFAULT_READ_TIMEOUT,
     LOGGER_NAME,
+    MAX_WAIT_SECONDS,
 )
 from _generated._version import __version__
 from _generated.exceptions import ApiValueError
@@ -185,7 +186,11 @@ class Configuration:
         self.username = username
         self.password = password
         self.access_token = access_token
-        self.logger = {"package_logger": logging.getLogger(LOGGER_NAME)}
+        # The generated client's keys; only the SDK's own logger is configured by debug.
+        self.logger = {
+            "package_logger": logging.getLogger(LOGGER_NAME),
+            "urllib3_logger": logging.getLogger("urllib3"),
+        }
         self._logger_format = "%(asctime)s %(levelname)s %(message)s"
         self.logger_stream_handler: Optional[logging.Handler] = None
         self.logger_file_handler: Optional[logging.FileHandler] = None
@@ -444,9 +449,11 @@ class Configuration:
         if self.deadline is not None and (
             isinstance(self.deadline, bool)
             or not isinstance(self.deadline, (int, float))
-            or self.deadline <= 0
+            or not 0 < self.deadline <= MAX_WAIT_SECONDS  # NaN and infinity fail here
         ):
-            raise ApiValueError(f"deadline must be a number of seconds > 0, got {self.deadline!r}")
+            raise ApiValueError(
+                f"deadline must be a finite number of seconds > 0, got {self.deadline!r}"
+            )
 
 
 def _env_proxy(proxies: dict[str, str], host: str) -> Optional[str]:

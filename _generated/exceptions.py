@@ -37,7 +37,7 @@ import pydantic_core
 
 from _generated._constants import ERROR_BODY_EXCERPT
 from _generated._http import header_value, one_line, parse_retry_after
-from _generated._textsafety import blank_out
+from _generated._textsafety import blank_out, echoes
 
 __all__ = [
     "ApiArgumentError",
@@ -226,10 +226,13 @@ class ApiException(OpenApiException):
         exc_class = exception_class_for_status(http_resp.status)
         raise exc_class(http_resp=http_resp, body=body, data=data)
 
-    def hide_credentials(self, credentials: Sequence[Optional[str]]) -> None:
+    def hide_credentials(
+        self, credentials: Sequence[Optional[str]], raw_body: Optional[bytes] = None
+    ) -> None:
         """Replace ``credentials`` (the token, key or password the client sent) wherever the
         server echoed them: in ``reason``, ``body``, ``headers`` and ``detail``, and so in
-        ``str()``, ``repr()``, pickles and logs. The credentials are not kept."""
+        ``str()``, ``repr()``, pickles and logs. The credentials are not kept. When the
+        response's ``raw_body`` holds one, the chained cause is dropped too."""
         secrets = [c for c in credentials if c]
         if not secrets:
             return
@@ -249,6 +252,11 @@ class ApiException(OpenApiException):
         self.args = tuple(
             blank_out(arg, secrets) if isinstance(arg, str) else arg for arg in self.args
         )
+        if echoes(raw_body, secrets):
+            # A chained parse error quotes the body it refused, and cannot be edited: a
+            # traceback or log.exception() would print the credential. ``detail`` says it all.
+            self.__cause__ = None
+            self.__suppress_context__ = True
 
     def __str__(self) -> str:
         error_message = f"({self.status})\nReason: {self.reason}\n{self._detail_line()}"

@@ -36,7 +36,7 @@ from urllib3.exceptions import (
 from urllib3.util.retry import Retry
 
 from _generated._constants import DEFAULT_REDIRECTS
-from _generated._http import first_line, origin_label
+from _generated._http import SENSITIVE_HEADERS, first_line, origin_label
 from _generated.exceptions import (
     ApiConnectionError,
     ApiException,
@@ -72,6 +72,8 @@ _TRANSPORT_RETRY = Retry(
     raise_on_redirect=False,
     raise_on_status=False,
     respect_retry_after_header=False,
+    # urllib3 drops only Authorization, Cookie and Proxy-Authorization; X-Api-Key is ours too.
+    remove_headers_on_redirect=SENSITIVE_HEADERS,
 )
 
 

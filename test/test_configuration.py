@@ -16,7 +16,7 @@ from _helpers import NOV1, NOV2, call_tagged
 
 from _generated import ApiClient, ApiTimeoutError, ApiValueError, Configuration, UsageApi
 from _generated import __version__ as sdk_version
-from _generated.exceptions import ServiceException
+from _generated.exceptions import ApiArgumentError, ServiceException
 from _generated.retry import RetryPolicy
 from _generated.testing import Fault
 
@@ -395,7 +395,10 @@ def test_timeout_applies_to_every_call(fake_engine: FakeUsageEngine) -> None:
     assert time.monotonic() - started < 2.0
 
 
-@pytest.mark.parametrize("timeout", [-1, (-1, 5), (5, 0), ("5", 5), (5, float("nan"))])
+@pytest.mark.parametrize(
+    "timeout",
+    [-1, (-1, 5), (5, 0), ("5", 5), (5, float("nan")), float("inf"), (1e300, 5), 1e300],
+)
 def test_an_unusable_timeout_is_refused_before_any_request(
     fake_engine: FakeUsageEngine, timeout: Any
 ) -> None:
@@ -408,7 +411,26 @@ def test_an_unusable_timeout_is_refused_before_any_request(
     assert fake_engine.attempts == 0
 
 
-@pytest.mark.parametrize("deadline", [0, -1, "soon", True])
+@pytest.mark.parametrize("deadline", [0, -1, "soon", True, float("nan"), float("inf")])
 def test_an_unusable_deadline_is_refused_when_the_client_is_made(deadline: Any) -> None:
     with pytest.raises(ApiValueError, match="deadline"):
         ApiClient(Configuration(deadline=deadline))
+
+
+def test_the_loggers_are_under_the_generated_clients_keys() -> None:
+    loggers = Configuration().logger
+    assert loggers["package_logger"] is logging.getLogger("_generated")
+    assert loggers["urllib3_logger"] is logging.getLogger("urllib3")
+
+
+@pytest.mark.parametrize("name", ["_request_timeout", "_deadline"])
+@pytest.mark.parametrize("seconds", [float("inf"), 1e300, (1e300, 5)], ids=["inf", "1e300", "pair"])
+def test_a_timeout_no_wait_can_take_is_an_argument_error(
+    fake_engine: FakeUsageEngine, name: str, seconds: Any
+) -> None:
+    # Accepted, it would overflow deep in the socket layer as a bare OverflowError.
+    with fake_engine.api_client() as client, pytest.raises(ApiArgumentError) as caught:
+        UsageApi(client).get_token_usage_api_v2_usage_tokens_get(**{name: seconds})
+    assert caught.value.argument == name
+    assert "finite seconds > 0" in str(caught.value)
+    assert fake_engine.attempts == 0

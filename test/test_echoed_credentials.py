@@ -39,6 +39,9 @@ ECHOES = {
     "400 detail": Fault.status(400, body=json.dumps({"detail": f"Bearer {TOKEN} is not valid"})),
     "header": Fault.status(403, headers={"X-Seen-Authorization": f"Bearer {TOKEN}"}),
     "bad 200 body": Fault.status(200, body=f'{{"you sent": "{TOKEN}"}}'),
+    # Short enough for pydantic to quote whole in the parse error chained to the SDK's.
+    "bad 200 body, short": Fault.status(200, body=f'"{TOKEN}"'),
+    "bad 200 row": Fault.status(200, body=f'[{{"k": "Bearer {TOKEN}"}}]'),
 }
 
 

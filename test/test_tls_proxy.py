@@ -387,6 +387,46 @@ def test_control_characters_in_header_names_are_refused_before_sending(
     assert fake_engine.attempts == 0
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (b"secret-bytes\r\nX-Injected: 1", "contains CR, LF or NUL"),
+        (None, "must be a str, bytes or int, got NoneType"),
+        (["secret-list"], "must be a str, bytes or int, got list"),
+        ("secret-\u20ac", "has characters outside Latin-1"),
+    ],
+    ids=["bytes-with-CRLF", "None", "list", "not-Latin-1"],
+)
+def test_header_values_the_transport_would_refuse_are_refused_before_sending(
+    fake_engine: FakeUsageEngine, value: Any, expected: str
+) -> None:
+    with fake_engine.api_client() as client, pytest.raises(ApiValueError) as info:
+        fetch(UsageApi(client), _headers={"X-Api-Key": value})
+    assert str(info.value) == f"the value of header 'X-Api-Key' {expected}"
+    assert "secret" not in f"{info.value} {info.value!r}"
+    assert fake_engine.attempts == 0
+
+
+def test_bytes_and_int_header_values_are_sent_as_text(fake_engine: FakeUsageEngine) -> None:
+    # http.client takes both (the generated client passes them on); the async client too.
+    with fake_engine.api_client() as client:
+        fetch(UsageApi(client), _headers={"X-Trace": b"trace-1", "X-Attempt": 5})
+    (request,) = fake_engine.requests
+    assert (request.header("X-Trace"), request.header("X-Attempt")) == ("trace-1", "5")
+
+
+@pytest.mark.parametrize("name", ["Bad:Name", " X-Leading-Space", ""])
+def test_header_names_the_transport_would_refuse_are_refused_before_sending(
+    fake_engine: FakeUsageEngine, name: str
+) -> None:
+    with (
+        fake_engine.api_client() as client,
+        pytest.raises(ApiValueError, match=r"^header name '.*' is not a valid HTTP header name$"),
+    ):
+        fetch(UsageApi(client), _headers={name: "1"})
+    assert fake_engine.attempts == 0
+
+
 def test_a_token_with_a_newline_is_refused_without_echoing_it(
     fake_engine: FakeUsageEngine,
 ) -> None:
@@ -437,6 +477,20 @@ def test_authorization_is_not_forwarded_to_another_host(
     assert second.header("Authorization") is None
     assert not second.authorized
     assert second.query == {"group_by": ["task"]}, "the redirect was followed"
+
+
+def test_an_api_key_header_is_not_forwarded_to_another_host(
+    fake_engine: FakeUsageEngine, other_host: FakeUsageEngine
+) -> None:
+    fake_engine.inject(Fault.status(307, headers={"Location": other_host.url(ENDPOINT_PATH)}))
+    with fake_engine.api_client() as client, pytest.raises(UnauthorizedException):
+        client.set_default_header("X-Api-Key", "tenant-key")
+        fetch(UsageApi(client), _headers={"X-Trace": "kept"})
+    (first,) = fake_engine.requests
+    assert first.header("X-Api-Key") == "tenant-key"
+    (second,) = other_host.requests
+    assert second.header("X-Api-Key") is None
+    assert second.header("X-Trace") == "kept", "other headers still go along"
 
 
 def test_authorization_is_kept_on_a_same_host_redirect(fake_engine: FakeUsageEngine) -> None:

@@ -235,6 +235,31 @@ def test_request_auth_override_is_sent_and_not_logged(
     assert all(TOKEN not in record.getMessage() for record in caplog.records)
 
 
+@pytest.mark.parametrize(
+    ("where", "key"), [("header", "X-Auth-Token"), ("query", "api_key")], ids=["header", "query"]
+)
+def test_request_auth_of_any_name_is_not_logged(
+    engine: FakeUsageEngine, caplog: pytest.LogCaptureFixture, where: str, key: str
+) -> None:
+    # No pattern knows these names: the call's own credentials are blanked, plain and
+    # percent-encoded (as the query carries them).
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger=LOGGER_NAME)
+    secret = f"per-call/{TOKEN}+key"
+    auth = {"in": where, "key": key, "value": secret, "type": "api_key"}
+    with engine.api_client(retries=0) as client, pytest.raises(UnauthorizedException):
+        UsageApi(client).get_token_usage_api_v2_usage_tokens_get(
+            start_time=START, end_time=END, _request_auth=auth
+        )
+    (request,) = engine.requests
+    sent = request.header(key) if where == "header" else request.query[key][0]
+    assert sent == secret, "the credential went out"
+    # urllib3's own records (its logger, not the SDK's) show the request line as sent.
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith(LOGGER_NAME)]
+    assert any("[redacted]" in message for message in messages)
+    assert all(TOKEN not in message for message in messages)
+
+
 # -- the redaction filter -------------------------------------------------------------------------
 
 

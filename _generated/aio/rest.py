@@ -30,7 +30,7 @@ from urllib3.exceptions import (
 
 from _generated import rest as _sync_rest
 from _generated._constants import DEFAULT_REDIRECTS
-from _generated._http import origin_label
+from _generated._http import SENSITIVE_HEADERS, origin_label
 from _generated._pipeline import AttemptTimeout, timeout_parts
 from _generated.exceptions import (
     ApiConnectionError,
@@ -46,8 +46,8 @@ RESTResponseType = aiohttp.ClientResponse
 
 _METHODS = frozenset({"GET", "HEAD", "DELETE", "POST", "PUT", "PATCH", "OPTIONS"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-# urllib3's Retry.DEFAULT_REMOVE_HEADERS_ON_REDIRECT, compared lower-case.
-_CROSS_ORIGIN_DROPPED = frozenset({"authorization", "cookie", "proxy-authorization"})
+# What the sync client's urllib3 drops across origins (its remove_headers_on_redirect).
+_CROSS_ORIGIN_DROPPED = SENSITIVE_HEADERS
 _SOCKS_SCHEMES = frozenset({"socks5", "socks5h", "socks4", "socks4a"})
 
 
@@ -189,7 +189,7 @@ class RESTClientObject:
                 "this ApiClient's session was opened in another event loop: create "
                 "one ApiClient per event loop (inside the asyncio.run that uses it)"
             )
-        send_headers = dict(headers or {})
+        send_headers = {name: _header_text(value) for name, value in (headers or {}).items()}
         arguments: dict[str, Any] = {"timeout": _client_timeout(_request_timeout)}
         if self.proxy:
             arguments["proxy"] = self.proxy
@@ -258,6 +258,14 @@ class RESTClientObject:
                 arguments.pop("data", None)
             url = target
         raise AssertionError("unreachable: the loop returns on its last turn")
+
+
+def _header_text(value: Any) -> str:
+    """A header value as aiohttp takes it: bytes and ints, which http.client sends for the
+    sync client, become the same text (check_headers has refused every other type)."""
+    if isinstance(value, str):
+        return value
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
 def translate(exc: BaseException, host: str) -> ApiConnectionError:

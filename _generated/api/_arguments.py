@@ -19,6 +19,7 @@ from pydantic import Field, StrictFloat, StrictInt, StrictStr, validate_call
 from pydantic import ValidationError as PydanticValidationError
 from typing_extensions import Annotated
 
+from _generated._constants import MAX_WAIT_SECONDS
 from _generated._datetimes import UTC, to_aware
 from _generated._textsafety import REDACTED
 from _generated.exceptions import ApiArgumentError
@@ -153,7 +154,9 @@ def _scope_order(item: object) -> int:
 
 
 def _positive(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+    # Finite and within what a wait can take (NaN fails both comparisons).
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return number and 0 < value <= MAX_WAIT_SECONDS
 
 
 def _timeout(value: Any) -> Any:
@@ -166,7 +169,9 @@ def _timeout(value: Any) -> Any:
         return tuple(None if v is None else float(v) for v in value)
     if hasattr(value, "_connect") and hasattr(value, "total"):  # a urllib3 Timeout
         return value
-    raise _Invalid("_request_timeout", value, "seconds > 0 or a (connect, read) pair")
+    raise _Invalid(
+        "_request_timeout", value, "finite seconds > 0 or a (connect, read) pair of them"
+    )
 
 
 def _auth(value: Any) -> Optional[Mapping[str, Any]]:
@@ -205,7 +210,7 @@ def _retries(value: Any) -> Optional[RetryPolicy]:
 def _deadline(value: Any) -> Optional[float]:
     if value is None or _positive(value):
         return None if value is None else float(value)
-    raise _Invalid("_deadline", value, "seconds > 0")
+    raise _Invalid("_deadline", value, "finite seconds > 0")
 
 
 _PositiveFloat = Annotated[StrictFloat, Field(gt=0)]

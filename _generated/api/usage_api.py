@@ -18,7 +18,8 @@ from typing_extensions import Concatenate, ParamSpec
 
 from _generated._constants import DEFAULT_DATETIME_FORMAT
 from _generated._datetimes import format_rfc3339
-from _generated._http import sent_credentials
+from _generated._http import call_secrets, sent_credentials
+from _generated._logging import CALL_SECRETS
 from _generated._pipeline import CALL_OPTIONS, CallOptions
 from _generated.api._arguments import checked, unexpected_arguments
 from _generated.api_client import ApiClient, RequestSerialized
@@ -35,7 +36,7 @@ __all__ = ["DateTimeArg", "GroupByArg", "UsageApi"]
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
-_RESPONSE_TYPES: Mapping[str, Optional[str]] = {
+_RESPONSE_TYPES: dict[str, Optional[str]] = {
     "200": "List[TokenUsageResponse]",
     "422": "HTTPValidationError",
 }
@@ -189,10 +190,18 @@ class UsageApi:
         token = CALL_OPTIONS.set(
             CallOptions(retries=args.retries, deadline=args.deadline, preload=preload)
         )
+        # Only a call passing its own credentials pays for keeping them out of the logs.
+        secrets = (
+            CALL_SECRETS.set(call_secrets(args.headers, args.request_auth))
+            if args.headers or args.request_auth
+            else None
+        )
         try:
             return self.api_client.call_api(*params, _request_timeout=args.request_timeout)
         finally:
             CALL_OPTIONS.reset(token)
+            if secrets is not None:
+                CALL_SECRETS.reset(secrets)
 
     def _get_token_usage_api_v2_usage_tokens_get_serialize(
         self,
@@ -249,6 +258,9 @@ def deserialized(
         )
     except ApiException as exc:
         if headers or request_auth:
-            exc.hide_credentials(sent_credentials(headers, request_auth))
+            raw = getattr(response_data, "data", None)
+            exc.hide_credentials(
+                sent_credentials(headers, request_auth), raw if isinstance(raw, bytes) else None
+            )
         raise
     return result

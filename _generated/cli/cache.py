@@ -7,7 +7,7 @@ import os
 import sys
 import warnings
 
-from _generated.cli.codes import EXIT_OK, UsageError
+from _generated.cli.codes import EXIT_OK, OutputError, UsageError
 from _generated.cli.messages import one_line
 from _generated.reports import UsageCache, UsageCacheWarning
 
@@ -33,7 +33,10 @@ def run_cache(args: argparse.Namespace) -> int:
 
 def _run(action: str, cache: UsageCache) -> int:
     if action == "clear":
-        removed = cache.clear()
+        try:
+            removed = cache.clear()
+        except OSError as exc:  # read-only: a "removed 0" would hide that nothing was
+            raise OutputError(str(exc)) from exc
         sys.stdout.write(f"removed {removed} window(s) from {cache.path}\n")
         return EXIT_OK
     info = cache.info()

@@ -29,6 +29,8 @@ __all__ = [
 
 _GAP: Final = "  "
 _MIN_TEXT: Final = 6
+# Only server names are cut to fit: a cut window label or number says nothing.
+_CUTTABLE: Final = frozenset(GROUP_LABELS.values())
 _NONE: Final = "(none)"
 LABELS: Final = {
     "inference": "inference",
@@ -76,7 +78,9 @@ def text_table(
 ) -> str:
     """Aligned columns (by display width) under a wrapped title; the last body row is TOTAL.
 
-    Number columns have two header lines, ``(top, bottom)``.
+    Number columns have two header lines, ``(top, bottom)``. To fit ``width``, the group
+    columns (rule type, task) are cut, down to 6 columns each; windows and numbers never
+    are, so a table they alone make wider than ``width`` is wider.
     """
     safe = [([escape_control(t) for t in texts], list(numbers)) for texts, numbers in body]
     text_widths = [
@@ -93,8 +97,9 @@ def text_table(
         + len(_GAP) * (len(text_widths) + len(number_widths) - 1)
         - width
     )
+    cuttable = [i for i, header in enumerate(text_headers) if header in _CUTTABLE]
     while excess > 0:
-        widest = max(range(len(text_widths)), key=lambda i: text_widths[i], default=None)
+        widest = max(cuttable, key=lambda i: text_widths[i], default=None)
         if widest is None or text_widths[widest] <= _MIN_TEXT:
             break
         text_widths[widest] -= 1

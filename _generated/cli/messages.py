@@ -7,6 +7,7 @@ replaced by ``[redacted]`` (whole occurrences only: a token is at least 8 charac
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -124,7 +125,10 @@ _CLI_NAMES: Final = (
     ("raise _request_timeout", "raise --timeout"),
     ("check Configuration.proxy", "check --proxy or $HTTPS_PROXY/$HTTP_PROXY"),
     ("Configuration.host", "--host"),
+    ("raise the deadline", "raise --deadline"),
 )
+#: The SDK's deadline is what was left of the run's when a call began, not the --deadline given.
+_SDK_DEADLINE: Final = re.compile(r"\bdeadline of \S+ s passed")
 
 
 def error_message(exc: BaseException, code: int, *, host: str, has_token: bool) -> str:
@@ -133,7 +137,7 @@ def error_message(exc: BaseException, code: int, *, host: str, has_token: bool) 
     from _generated.exceptions import ForbiddenException, NotFoundException
     from _generated.reports import PartialReportError, describe_error
 
-    what = describe_error(exc)
+    what = _SDK_DEADLINE.sub("the deadline passed", describe_error(exc))
     for sdk, flag in _CLI_NAMES:
         what = what.replace(sdk, flag)
     if isinstance(exc, PartialReportError):

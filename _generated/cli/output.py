@@ -2,7 +2,9 @@
 
 A file is written to a temporary file in its directory and renamed into place only when
 complete, so a failure part way (disk full, size limit, Ctrl-C) leaves the old file as it
-was; the permissions of a file it replaces are kept.
+was; the permissions of a file it replaces are kept. A symlink's target is the file
+replaced (the link stays a link); a device, FIFO, socket or open descriptor (``/dev/stdout``,
+``/dev/fd/N`` as ``-o >(cmd)`` gives) is written in place, since replacing it loses the output.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterable
-from typing import Final, Optional
+from typing import TYPE_CHECKING, Final, Optional
 
 from _generated.cli.codes import OutputError, UsageError
+
+if TYPE_CHECKING:
+    from _generated.reports.exports import OutputTarget
 
 __all__ = ["EXTENSIONS", "check_target", "resolve_format", "write_output"]
 
@@ -51,12 +56,31 @@ def check_target(output: Optional[str], *, no_clobber: bool) -> Optional[str]:
         raise UsageError(f"argument --output: {path!r} is a directory")
     if no_clobber and os.path.lexists(path):
         raise UsageError(f"argument --output: {path!r} exists and --no-clobber was given")
-    directory = os.path.dirname(os.path.abspath(path))
+    where = _target(path)
+    if where.direct:
+        _check_in_place(path)
+        return path
+    directory = os.path.dirname(where.path)
     if not os.path.isdir(directory):
         raise UsageError(f"argument --output: cannot write {path!r}: no such directory")
     if not os.access(directory, os.W_OK | os.X_OK):
         raise UsageError(f"argument --output: cannot write {path!r}: permission denied")
     return path
+
+
+def _target(path: str) -> OutputTarget:
+    # The SDK loads only when needed: importing _generated.cli stays cheap.
+    from _generated.reports.exports import output_target
+
+    return output_target(path)
+
+
+def _check_in_place(path: str) -> None:
+    """A device, FIFO or descriptor: it must be there and writable (not opened: a FIFO blocks)."""
+    if not os.path.exists(path):
+        raise UsageError(f"argument --output: cannot write {path!r}: no such file or descriptor")
+    if not os.access(path, os.W_OK):
+        raise UsageError(f"argument --output: cannot write {path!r}: permission denied")
 
 
 def write_output(chunks: Iterable[str], target: Optional[str], *, no_clobber: bool) -> None:
@@ -91,7 +115,11 @@ def _silence_stdout() -> None:
 
 
 def _write_file(chunks: Iterable[str], path: str, *, no_clobber: bool) -> None:
-    directory, name = os.path.split(os.path.abspath(path))
+    where = _target(path)
+    if where.direct:
+        _write_in_place(chunks, path)
+        return
+    directory, name = os.path.split(where.path)
     try:
         fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
     except OSError as exc:
@@ -104,8 +132,8 @@ def _write_file(chunks: Iterable[str], path: str, *, no_clobber: bool) -> None:
                 handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp, _mode_for(path))
-        _rename(temp, path, no_clobber=no_clobber)
+        os.chmod(temp, _mode_for(where.path))
+        _rename(temp, where.path, no_clobber=no_clobber)
     except OSError as exc:
         _remove(temp)
         raise OutputError(
@@ -114,6 +142,20 @@ def _write_file(chunks: Iterable[str], path: str, *, no_clobber: bool) -> None:
     except BaseException:
         _remove(temp)
         raise
+
+
+def _write_in_place(chunks: Iterable[str], path: str) -> None:
+    try:
+        # Append: a file behind /dev/stdout keeps what a shell's >> put there.
+        with open(path, "a", encoding="utf-8", newline="") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+    except BrokenPipeError as exc:
+        raise OutputError(
+            f"{path!r} was closed before the output was complete (broken pipe)"
+        ) from exc
+    except OSError as exc:
+        raise OutputError(f"cannot write {path!r}: {exc.strerror or exc}") from exc
 
 
 def _rename(temp: str, path: str, *, no_clobber: bool) -> None:

@@ -130,7 +130,13 @@ def make_plan(args: argparse.Namespace, now: datetime) -> Plan:
     if until is None:
         until = parse_when("tomorrow", zone, now)
         if _utc(until) <= _utc(since):
-            until = since + timedelta(days=1)
+            try:
+                until = since + timedelta(days=1)
+            except OverflowError:
+                raise UsageError(
+                    f"argument --since: {since.isoformat()} leaves no day before the calendar "
+                    "ends (year 9999): give --until"
+                ) from None
     if _utc(until) <= _utc(since):
         raise UsageError(
             f"argument --until: {until.isoformat()} is not after --since {since.isoformat()}"
@@ -139,6 +145,14 @@ def make_plan(args: argparse.Namespace, now: datetime) -> Plan:
         split_windows(since, until, args.interval, zone)
     except ValueError as exc:
         raise UsageError(f"argument --interval: {exc}") from exc
+    if args.compare:
+        try:
+            previous_period(since, until, zone)
+        except ValueError:
+            raise UsageError(
+                f"argument --compare: the period from --since {since.isoformat()} has no "
+                "period of the same length before it (the calendar starts in year 1)"
+            ) from None
     fmt = resolve_format(args.format, args.output)
     target = check_target(args.output, no_clobber=args.no_clobber)
     prices = _prices(args, zone)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final, Optional
 
 from _generated._textsafety import csv_row
@@ -153,7 +154,8 @@ def _compare_csv(view: View, comparison: Comparison) -> Iterator[str]:
     yield csv_row(_COMPARE_COLUMNS)
     for record in _compare_records(comparison):
         pct = record["change_pct"]
-        record["change_pct"] = None if pct is None else f"{pct:.2f}"
+        # A number, not text: the formula guard is for server strings, and -9.97 is not one.
+        record["change_pct"] = None if pct is None else Decimal(f"{pct:.2f}")
         record["new"] = "true" if record["new"] else "false"
         yield csv_row((record[c] for c in _COMPARE_COLUMNS), raw=view.csv_raw)
 

@@ -14,8 +14,9 @@ versioned: a cache of another version is discarded.
 
 Faults never give wrong numbers: a corrupt entry or database gives a
 :class:`UsageCacheWarning` and the window is fetched again; a read-only directory or a full
-disk give a warning and the run goes on without the cache. Several processes may use one
-cache at once (SQLite's locking, with a busy timeout).
+disk give a warning and the run goes on without storing (a file that can be read but not
+written is still read). Several processes may use one cache at once (SQLite's locking, with
+a busy timeout).
 """
 
 from __future__ import annotations
@@ -214,7 +215,10 @@ class UsageCache:
         return CacheInfo(self.directory, self.path, exists, windows, size, SCHEMA_VERSION)
 
     def clear(self) -> int:
-        """Remove every stored window; returns how many there were."""
+        """Remove every stored window; returns how many there were.
+
+        Raises ``OSError``, naming the file and why, when they cannot be removed (a
+        read-only file or directory): nothing was removed then."""
         if not self.path.exists():
             return 0
         before = self._database.count()

@@ -4,7 +4,9 @@ Each distinct group key of a scope is stored once (``groups``) with a number; a 
 payload is those numbers and its three counts as little-endian int64 columns, compressed,
 with a SHA-256 digest. Reading a window is then a few C-level copies, not a parse.
 The database runs in WAL mode (readers never wait for a writer; commits need no fsync of
-the main file), with a busy timeout so that several processes can share it.
+the main file), with a busy timeout so that several processes can share it. A file that
+cannot be written (a read-only file or directory) is opened read-only: its windows are
+read, nothing is stored and clearing it fails.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ FILE_NAME = "windows-v1.sqlite3"
 _BUSY_TIMEOUT = 10.0
 # Seconds between attempts to switch a new file to WAL mode while another process does.
 _WAL_RETRY = 0.02
+# URI options of a read-only connection: with the writers' -shm index when there is one, else
+# as immutable (no writer is active, and a WAL file without its -shm cannot be opened
+# read-only in a directory we cannot write); each window's digest is checked either way.
+_READ_ONLY = "mode=ro"
+_IMMUTABLE = "mode=ro&immutable=1"
 _INT = "q"
 # Two variables a row: within the 999 variables per statement of SQLite before 3.32
 # (where the connection cannot say its limit).
@@ -52,7 +59,8 @@ class CacheDatabase:
     """One cache file; every method is safe to call from several threads.
 
     ``warn`` is called with a message when the file is unusable; the database then turns
-    itself off for the rest of the process (every call answers "nothing stored").
+    itself off for the rest of the process (every call answers "nothing stored"). A file
+    that can be read but not written is used read-only: loads work, stores do nothing.
     """
 
     def __init__(self, directory: Path, warn: Callable[[str], None]) -> None:
@@ -62,6 +70,8 @@ class CacheDatabase:
         self._connection: Optional[sqlite3.Connection] = None
         self._lock = threading.Lock()
         self._disabled = False
+        # Why nothing can be written (the cache is off or read-only); None while it can.
+        self._unwritable: Optional[str] = None
         self._rows_per_insert = _SAFE_ROWS_PER_INSERT
         self._ids: dict[str, dict[Key, int]] = {}
         self._keys: dict[str, dict[int, Key]] = {}
@@ -125,8 +135,10 @@ class CacheDatabase:
         return int(row[0]) if row else 0
 
     def clear(self) -> None:
-        """Remove every stored window and group."""
-        self._write([("DELETE FROM windows", ()), ("DELETE FROM groups", ())])
+        """Remove every stored window and group; ``OSError`` saying why when it cannot."""
+        if not self._write([("DELETE FROM windows", ()), ("DELETE FROM groups", ())]):
+            reason = self._unwritable or "it cannot be written"
+            raise OSError(f"cannot clear the report cache {self.path}: {reason}")
         self._ids.clear()
         self._keys.clear()
         self._last_keys = None
@@ -202,9 +214,11 @@ class CacheDatabase:
         try:
             if not self.directory.exists():
                 self.directory.mkdir(mode=0o700, parents=True)
-            if not self.path.exists():
-                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
-            else:
+            existed = self.path.exists()
+            # Opened for writing first: SQLite would quietly open a read-only file read-only,
+            # and leave -wal and -shm files nobody can write beside it.
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            if existed:
                 _owner_only(self.path)
             connection = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT, check_same_thread=False)
             try:
@@ -216,8 +230,7 @@ class CacheDatabase:
             if not _corrupt(exc) or fresh:
                 # Only a file SQLite calls corrupt is set aside; a full disk, an I/O error,
                 # a lock held too long or no permission leave a good cache where it is.
-                self._disable(f"cannot write ({exc}); running without the cache")
-                return None
+                return self._connect_read_only(f"cannot write ({exc})")
             # Not a database we can read: start afresh rather than give wrong numbers.
             self._warn(f"unreadable ({exc}); discarding it and fetching every window")
             try:
@@ -227,13 +240,31 @@ class CacheDatabase:
                 return None
             return self._connect(fresh=True)
         except OSError as exc:
-            self._disable(f"cannot use the directory ({exc}); running without the cache")
-            return None
+            # The warning names the file already: the error's text without its path.
+            what = "cannot write" if self.directory.is_dir() else "cannot use the directory"
+            return self._connect_read_only(f"{what} ({exc.strerror or exc})")
+        self._unwritable = None
         self._connection = connection
         self._rows_per_insert = _rows_per_insert(connection)
         return connection
 
+    def _connect_read_only(self, reason: str) -> Optional[sqlite3.Connection]:
+        """A read-only connection to the file that could not be opened for ``reason``; else
+        the cache turns off. Callers hold the lock."""
+        try:
+            connection = _open_read_only(self.path) if self.path.is_file() else None
+        except (sqlite3.DatabaseError, OSError):
+            connection = None
+        if connection is None:
+            self._disable(f"{reason}; running without the cache")
+            return None
+        self._warn(f"{reason}; running without the cache for new windows, reading those stored")
+        self._unwritable = reason
+        self._connection = connection
+        return connection
+
     def _disable(self, message: str) -> None:
+        self._unwritable = message
         self._disabled = True
         if self._connection is not None:  # callers hold the lock
             self._connection.close()
@@ -259,7 +290,7 @@ class CacheDatabase:
         """Run ``(sql, parameters)`` statements in one transaction; False if the cache is off."""
         with self._lock:
             connection = self._connect()
-            if connection is None:
+            if connection is None or self._unwritable is not None:
                 return False
             try:
                 with connection:
@@ -308,6 +339,31 @@ def _prepare(connection: sqlite3.Connection) -> None:
         connection.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
         )
+
+
+def _open_read_only(path: Path) -> Optional[sqlite3.Connection]:
+    """A connection that never writes to the cache file at ``path``; ``None`` when the file
+    holds a cache of another schema version (only a writer may discard it)."""
+    shared = path.with_name(path.name + "-shm").exists()
+    for options in (_READ_ONLY, _IMMUTABLE) if shared else (_IMMUTABLE,):
+        connection = sqlite3.connect(
+            f"{path.absolute().as_uri()}?{options}",
+            uri=True,
+            timeout=_BUSY_TIMEOUT,
+            check_same_thread=False,
+        )
+        try:
+            row = connection.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        except sqlite3.DatabaseError:
+            connection.close()
+            if options == _IMMUTABLE:
+                raise
+            continue
+        if row is not None and row[0] == str(SCHEMA_VERSION):
+            return connection
+        connection.close()
+        return None
+    return None
 
 
 def _switch_to_wal(connection: sqlite3.Connection) -> None:

@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any, Optional, Union
 
+from _generated.exceptions import ApiArgumentError
 from _generated.reports.columns import MEASURES, Measure
 from _generated.reports.periods import Window, resolve_zone
 from _generated.reports.report import UsageReport
@@ -128,16 +129,21 @@ def previous_period(start: datetime, end: datetime, tz: Union[str, tzinfo] = "UT
     first = start.astimezone(zone)
     last = end.astimezone(zone)
     same_clock = first.time() == last.time()
-    if same_clock and first.day == last.day and first.day <= _LAST_SAFE_DAY:
-        months = (last.year - first.year) * 12 + last.month - first.month
-        index = first.year * 12 + first.month - 1 - months
-        earlier = _at(date(index // 12, index % 12 + 1, first.day), first, zone)
-    elif same_clock:
-        days = (last.date() - first.date()).days
-        earlier = _at(first.date() - timedelta(days=days), first, zone)
-    else:
-        length = end.astimezone(_UTC) - start.astimezone(_UTC)
-        earlier = (start.astimezone(_UTC) - length).astimezone(zone)
+    try:
+        if same_clock and first.day == last.day and first.day <= _LAST_SAFE_DAY:
+            months = (last.year - first.year) * 12 + last.month - first.month
+            index = first.year * 12 + first.month - 1 - months
+            earlier = _at(date(index // 12, index % 12 + 1, first.day), first, zone)
+        elif same_clock:
+            days = (last.date() - first.date()).days
+            earlier = _at(first.date() - timedelta(days=days), first, zone)
+        else:
+            length = end.astimezone(_UTC) - start.astimezone(_UTC)
+            earlier = (start.astimezone(_UTC) - length).astimezone(zone)
+    except (ValueError, OverflowError):  # the period before would begin before year 1
+        raise ApiArgumentError.for_argument(
+            "start", start, "a start with a period of the same length after year 1 before it"
+        ) from None
     return Window(earlier, first)
 
 

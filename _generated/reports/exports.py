@@ -3,7 +3,9 @@
 CSV and NDJSON are produced window by window (:func:`csv_chunks`, :func:`ndjson_chunks`)
 from the columns, so a streamed report writes each window as it arrives. The text of a
 group's cells is made once per group, not once per row. A path is written atomically: to a
-temporary file in the same directory, renamed into place only when complete.
+temporary file in the same directory, renamed into place only when complete; a symlink's
+target is replaced (the link stays), and a device, FIFO, socket or open descriptor
+(``/dev/stdout``, ``/dev/fd/N``) is written in place, as replacing it would lose the output.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import secrets
+import stat
 from collections.abc import Iterable, Iterator
-from typing import IO, Any, Optional, Union
+from typing import IO, Any, Final, NamedTuple, Optional, Union
 
 from _generated._textsafety import csv_field
 from _generated.exceptions import ApiTypeError
@@ -21,6 +25,7 @@ from _generated.reports.columns import COLUMNS
 from _generated.reports.store import GroupTable, WindowColumns
 
 __all__ = [
+    "OutputTarget",
     "PathOrFile",
     "csv_chunks",
     "csv_text",
@@ -30,10 +35,16 @@ __all__ = [
     "ndjson_chunks",
     "ndjson_text",
     "open_output",
+    "output_target",
     "write_chunks",
 ]
 
 PathOrFile = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
+
+#: Where Linux lists a process's open descriptors: ``/dev/stdout`` and ``/dev/fd/N`` lead here.
+_DESCRIPTORS: Final = re.compile(r"/proc/(?:self|thread-self|\d+)(?:/task/\d+)?/fd")
+#: Symbolic links followed looking for a descriptor (the kernel's own limit).
+_MAX_LINKS: Final = 40
 
 
 class _Cells:
@@ -159,28 +170,68 @@ def data_frame(segments: Iterable[WindowColumns], table: GroupTable) -> Any:
     return pd.DataFrame(data, columns=list(COLUMNS))
 
 
+class OutputTarget(NamedTuple):
+    """Where writing a path goes: ``path`` to write, in place if ``direct``, else replaced."""
+
+    path: str
+    direct: bool
+
+
+def output_target(path: str) -> OutputTarget:
+    """Where writing ``path`` goes: a regular file (or a new one) is replaced atomically, at
+    the file a symlink names so the link stays a link; a device, FIFO, socket or open
+    descriptor (``/dev/stdout``, ``/dev/fd/N``, ``/proc/self/fd/N``) is written in place."""
+    if _names_descriptor(path):
+        return OutputTarget(path, True)
+    try:
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        regular = True  # nothing there yet, or a dangling link: a new file
+    return OutputTarget(os.path.realpath(path), False) if regular else OutputTarget(path, True)
+
+
+def _names_descriptor(path: str) -> bool:
+    """Whether ``path`` leads, through symlinks, to an entry of a ``/proc/<pid>/fd``."""
+    for _ in range(_MAX_LINKS):
+        parent = os.path.dirname(os.path.abspath(path))
+        if _DESCRIPTORS.fullmatch(os.path.realpath(parent)):
+            return True
+        try:
+            path = os.path.join(parent, os.readlink(path))
+        except OSError:  # not a link (or gone): the end of the chain
+            return False
+    return False
+
+
+def _naming(error: OSError, path: str) -> OSError:
+    """``error`` naming ``path`` (the caller's), not the hidden temporary file."""
+    if error.errno is None:
+        return OSError(f"{error}: {path!r}")
+    # OSError() picks the subclass of the errno (FileNotFoundError, PermissionError, ...).
+    return OSError(error.errno, error.strerror or str(error), path)
+
+
 class open_output:
     """A text sink for ``path_or_file``: a path is written atomically, a file object as is.
 
     ``with open_output(target) as write: write(chunk)``; for a path, the data goes to a
     temporary file in the same directory, renamed over the target only when the block ends
     without an error (the old file's permissions are kept); on an error the temporary file
-    is removed and the old file is left as it was.
+    is removed and the old file is left as it was. A symlink's target is replaced, and a
+    device, FIFO, socket or open descriptor is written in place (see :func:`output_target`).
+    An ``OSError`` names the given path.
     """
 
     def __init__(self, path_or_file: PathOrFile) -> None:
         self._target = path_or_file
         self._handle: Optional[IO[str]] = None
         self._temporary: Optional[str] = None
+        self._final = ""
 
     def __enter__(self) -> Any:
         target = self._target
         if isinstance(target, (str, os.PathLike)):
-            path = os.fspath(target)
-            directory = os.path.dirname(os.path.abspath(path))
-            fd, self._temporary = _create_beside(directory, os.path.basename(path))
-            self._handle = open(fd, "w", encoding="utf-8", newline="")
-            return self._handle.write
+            return self._open(os.fspath(target))
         write = getattr(target, "write", None)
         if not callable(write):
             raise ApiTypeError(
@@ -193,19 +244,35 @@ class open_output:
             return lambda text: write(text.encode("utf-8"))
         return write
 
+    def _open(self, path: str) -> Any:
+        try:
+            self._handle = self._handle_for(path, output_target(path))
+        except OSError as error:
+            raise _naming(error, path) from error
+        return self._handle.write
+
+    def _handle_for(self, path: str, where: OutputTarget) -> IO[str]:
+        if where.direct:
+            # Append: a file behind /dev/stdout keeps what a shell's >> put there.
+            return open(path, "a", encoding="utf-8", newline="")
+        fd, self._temporary = _create_beside(where.path)
+        self._final = where.path
+        return open(fd, "w", encoding="utf-8", newline="")
+
     def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
-        if self._handle is None or self._temporary is None:
+        if self._handle is None:
             return
-        path = os.fspath(self._target)  # type: ignore[arg-type]
         try:
             self._handle.close()
-            if exc_type is None:
+            if exc_type is None and self._temporary is not None:
                 try:
-                    os.chmod(self._temporary, os.stat(path).st_mode & 0o7777)
+                    os.chmod(self._temporary, os.stat(self._final).st_mode & 0o7777)
                 except FileNotFoundError:
                     pass  # a new file: created 0666 less the umask, as open() would
-                os.replace(self._temporary, path)
+                os.replace(self._temporary, self._final)
                 self._temporary = None
+        except OSError as error:
+            raise _naming(error, os.fspath(self._target)) from error  # type: ignore[arg-type]
         finally:
             if self._temporary is not None:
                 try:
@@ -214,13 +281,14 @@ class open_output:
                     pass
 
 
-def _create_beside(directory: str, name: str) -> tuple[int, str]:
-    """A new, uniquely named temporary file next to ``name``: (descriptor, path)."""
+def _create_beside(path: str) -> tuple[int, str]:
+    """A new, uniquely named temporary file next to ``path``: (descriptor, its path)."""
+    directory, name = os.path.split(path)
     while True:
-        path = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+        temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
         try:
             # Mode 0666: the kernel applies the umask, as for a file open() creates.
-            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), path
+            return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temporary
         except FileExistsError:
             continue
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Optional, Union
 
@@ -126,8 +126,10 @@ def _prepare(
     workers: int,
     cache: Optional[UsageCache],
     now: Optional[datetime],
+    resolve: Callable[[Any], Any] = resolve_api,
 ) -> tuple[FetchPlan, list[Window], dict[str, Any]]:
-    """Check every argument (before any request) and plan the fetch."""
+    """Check every argument (before any request) and plan the fetch; ``resolve`` turns
+    ``client_or_api`` into the API of the client kind the caller fetches with."""
     zone = resolve_zone(tz)
     start_utc, end_utc = check_range(start, end, zone)
     checked_interval = check_interval(interval)
@@ -137,7 +139,7 @@ def _prepare(
         raise ApiArgumentError.for_argument("cache", cache, "None or a UsageCache")
     if now is not None and (not isinstance(now, datetime) or now.utcoffset() is None):
         raise ApiArgumentError.for_argument("now", now, "None or an aware datetime")
-    api = resolve_api(client_or_api)
+    api = resolve(client_or_api)
     windows = split(start_utc, end_utc, checked_interval, zone)
     plan = FetchPlan(api, n_workers, cache=cache, now=now)
     metadata = {

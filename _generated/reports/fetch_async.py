@@ -9,14 +9,13 @@ the async client's pipeline (``call_api``, retries, timeouts, the error tree).
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from _generated._constants import DEFAULT_REPORT_WORKERS
-from _generated._http import origin_label
+from _generated._pipeline import CALL_OPTIONS
 from _generated.exceptions import ApiTypeError, ApiValueError
 from _generated.reports.cache import UsageCache
 from _generated.reports.columns import Interval, check_workers
@@ -25,15 +24,20 @@ from _generated.reports.fetching import (
     _FATAL,
     _PARSED,
     _RAW_TYPES,
+    READ_IN_ATTEMPT,
     Fetched,
     FetchPlan,
     Outcome,
     ProgressCallback,
     WindowPlan,
+    check_client_kind,
     columns_of_body,
     columns_of_models,
+    is_async_api,
+    window_arguments,
+    window_request,
 )
-from _generated.reports.periods import UTC, DateLike, Window, ZoneLike
+from _generated.reports.periods import DateLike, Window, ZoneLike
 from _generated.reports.report import PartialReportError, UsageReport
 from _generated.reports.store import GroupTable, WindowColumns
 
@@ -66,8 +70,9 @@ async def fetch_usage_async(
     with ``await resume_usage_async(error)``. Cancelling the call cancels the requests in
     flight.
     """
-    api = _resolve(client_or_api)
-    plan, windows, metadata = _prepare(api, start, end, group_by, interval, tz, workers, cache, now)
+    plan, windows, metadata = _prepare(
+        client_or_api, start, end, group_by, interval, tz, workers, cache, now, _resolve
+    )
     report = UsageReport((), **metadata, windows=windows, missing=windows)
     return await _fetch_missing(report, plan, progress)
 
@@ -109,13 +114,11 @@ def _resolve(client_or_api: Any) -> Any:
 
     if isinstance(client_or_api, aio.ApiClient):
         return aio.UsageApi(client_or_api)
-    if isinstance(client_or_api, aio.UsageApi) or inspect.iscoroutinefunction(
-        getattr(client_or_api, _PARSED, None)
-    ):
+    if isinstance(client_or_api, aio.UsageApi) or is_async_api(client_or_api):
         return client_or_api
     raise ApiTypeError(
-        "client_or_api must be a _generated.aio ApiClient or UsageApi (use fetch_usage for the "
-        f"sync client), got {type(client_or_api).__name__}"
+        "client_or_api must be a _generated.aio ApiClient or UsageApi (use fetch_usage, or "
+        f"error.resume(sync_client), for the sync client), got {type(client_or_api).__name__}"
     )
 
 
@@ -123,6 +126,7 @@ async def _fetch_missing(
     report: UsageReport, plan: FetchPlan, progress: Optional[ProgressCallback]
 ) -> UsageReport:
     """``report.fetch_missing(plan)`` with the requests awaited by ``plan.workers`` tasks."""
+    check_client_kind(plan, asynchronous=True)
     todo = list(report.missing)
     record = Fetched()
     table = report._table
@@ -166,25 +170,22 @@ async def fetch_window_async(
     api: Any, window: Window, group_by: Sequence[str], table: GroupTable
 ) -> WindowColumns:
     """``fetching.fetch_window`` on the async client: one request, the rows as columns."""
-    arguments = {
-        "start_time": window.start.astimezone(UTC),
-        "end_time": window.end.astimezone(UTC),
-        "group_by": list(group_by),
-    }
     from _generated import aio  # only async reports need aiohttp
-    from _generated.aio.rest import RESTResponse
 
     lean = isinstance(api, aio.UsageApi) and getattr(type(api), _PARSED) is getattr(
         aio.UsageApi, _PARSED
     )
     if not lean:
         # A subclass or look-alike overriding the parsed method: honour the override.
-        return columns_of_models(window, table, await getattr(api, _PARSED)(**arguments))
-    raw = await api.get_token_usage_api_v2_usage_tokens_get_without_preload_content(**arguments)
-    response = RESTResponse(raw, origin_label(str(raw.url)))
+        rows = await getattr(api, _PARSED)(**window_arguments(window, group_by))
+        return columns_of_models(window, table, rows)
+    # As the sync fetcher: the body read inside each attempt (so a body cut off mid-way or
+    # stalled is retried, and the deadline bounds it) and handed back unparsed.
+    request = window_request(api, window, group_by)
+    options = CALL_OPTIONS.set(READ_IN_ATTEMPT)
     try:
-        await response.read()  # a failed or cancelled read closes the connection
-        body = api.api_client.response_deserialize(response, _RAW_TYPES).data
+        response = await api.api_client.call_api(*request)
     finally:
-        raw.release()
+        CALL_OPTIONS.reset(options)
+    body = api.api_client.response_deserialize(response, _RAW_TYPES).data
     return columns_of_body(api, response, body, window, table)

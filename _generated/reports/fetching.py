@@ -1,12 +1,13 @@
 """Fetching report windows: one request per window, on a bounded pool of daemon threads.
 
 Each window is one request through the client's pipeline, the generated client's steps:
-``UsageApi._get_token_usage_api_v2_usage_tokens_get_serialize`` -> ``ApiClient.call_api``
-(retries, timeouts, the deadline; the body read inside each attempt) ->
-``ApiClient.response_deserialize`` (the error tree), which hands a 2xx body back unparsed;
-the body is then validated straight into columns (``parse``). A ``UsageApi`` subclass that
-overrides ``get_token_usage_api_v2_usage_tokens_get``, or a look-alike, is called through
-that method instead, so its override is honoured.
+``UsageApi._get_token_usage_api_v2_usage_tokens_get_serialize`` (:func:`window_request`) ->
+``ApiClient.call_api`` (retries, timeouts, the deadline; the body read inside each attempt)
+-> ``ApiClient.response_deserialize`` (the error tree), which hands a 2xx body back
+unparsed; the body is then validated straight into columns (``parse``). A ``UsageApi``
+subclass that overrides ``get_token_usage_api_v2_usage_tokens_get``, or a look-alike, is
+called through that method instead, so its override is honoured. The async fetcher
+(``fetch_async``) takes the same steps, awaiting ``call_api``.
 
 The pool's threads are daemon threads and the caller never waits for a request it no
 longer needs: Ctrl-C (or an error in a progress callback) returns at once, requests in
@@ -15,6 +16,7 @@ flight are abandoned and cannot delay interpreter exit.
 
 from __future__ import annotations
 
+import inspect
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -25,6 +27,7 @@ from typing import Any, Optional, Union
 
 from _generated._constants import CACHE_SETTLE
 from _generated._http import credentials_of
+from _generated._pipeline import CALL_OPTIONS, CallOptions
 from _generated.api.usage_api import UsageApi
 from _generated.api_client import ApiClient
 from _generated.exceptions import (
@@ -43,19 +46,25 @@ __all__ = [
     "Fetched",
     "ProgressCallback",
     "WindowPlan",
+    "check_client_kind",
     "columns_of_body",
     "columns_of_models",
     "fetch_window",
     "host_of",
+    "is_async_api",
     "iter_results",
     "iter_windows",
     "resolve_api",
+    "window_arguments",
+    "window_request",
 ]
 
 ProgressCallback = Callable[[int, int], None]
 
 _PARSED = "get_token_usage_api_v2_usage_tokens_get"
 # The body of a 2xx is handed back unparsed ("bytearray"); other statuses raise as usual.
+#: A window's call options: its body read inside each attempt, whatever the caller's context.
+READ_IN_ATTEMPT = CallOptions(preload=True)
 _RAW_TYPES = {"200": "bytearray", "2XX": "bytearray", "422": "HTTPValidationError"}
 # Errors after which the remaining windows are not requested.
 _FATAL = (UnauthorizedException, ForbiddenException, ApiValueError)
@@ -64,13 +73,43 @@ _POLL = 0.2
 
 
 def resolve_api(client_or_api: Any) -> Any:
-    """A ``UsageApi`` for an ``ApiClient``; a ``UsageApi`` (or look-alike) as is."""
+    """A ``UsageApi`` for an ``ApiClient``; a ``UsageApi`` (or look-alike) as is; the async
+    client's objects refused, naming the functions that take them."""
+    if is_async_api(client_or_api):
+        raise ApiTypeError(
+            "client_or_api must be a sync ApiClient or UsageApi, got the _generated.aio "
+            f"{type(client_or_api).__name__}: use fetch_usage_async / resume_usage_async for "
+            "the async client"
+        )
     if isinstance(client_or_api, ApiClient):
         return UsageApi(client_or_api)
     if isinstance(client_or_api, UsageApi) or callable(getattr(client_or_api, _PARSED, None)):
         return client_or_api
     raise ApiTypeError(
-        f"client_or_api must be an ApiClient or a UsageApi, got {type(client_or_api).__name__}"
+        f"client_or_api must be a sync ApiClient or UsageApi, got {type(client_or_api).__name__}"
+    )
+
+
+def is_async_api(client_or_api: Any) -> bool:
+    """Whether ``client_or_api`` is of the async client (its calls are coroutines)."""
+    # Checked by behaviour, not class: the sync reports must not need aiohttp.
+    return inspect.iscoroutinefunction(
+        getattr(client_or_api, _PARSED, None)
+    ) or inspect.iscoroutinefunction(getattr(client_or_api, "call_api", None))
+
+
+def check_client_kind(plan: FetchPlan, *, asynchronous: bool) -> None:
+    """Refuse to resume a report with the fetcher of the other client, before any request."""
+    if is_async_api(plan.api) == asynchronous:
+        return
+    if asynchronous:
+        raise ApiTypeError(
+            "report_or_error was fetched with the sync client: resume it with "
+            "error.resume(), or pass a _generated.aio client_or_api to resume_usage_async"
+        )
+    raise ApiTypeError(
+        "client_or_api is needed: this report was fetched with the _generated.aio client; "
+        "resume it with await resume_usage_async(error), or with error.resume(sync_client)"
     )
 
 
@@ -96,16 +135,37 @@ def fetch_window(
     ``parse``, if given, is the thread the body is validated in (see :class:`ParseThread`);
     otherwise it is validated in the calling thread.
     """
-    arguments = {
+    if not _lean(api):
+        rows = getattr(api, _PARSED)(**window_arguments(window, group_by))
+        return columns_of_models(window, table, rows)
+    # The body read inside each attempt (so a body cut off mid-way is retried, and the
+    # deadline bounds it) and handed back unparsed; the async fetcher does the same.
+    # Through CALL_OPTIONS, not a keyword: a call_api override with the generated
+    # client's signature takes none of the SDK's own.
+    options = CALL_OPTIONS.set(READ_IN_ATTEMPT)
+    try:
+        response = api.api_client.call_api(*window_request(api, window, group_by))
+    finally:
+        CALL_OPTIONS.reset(options)
+    body = api.api_client.response_deserialize(response, _RAW_TYPES).data
+    if parse is None:
+        return columns_of_body(api, response, body, window, table)
+    return parse(lambda: columns_of_body(api, response, body, window, table))
+
+
+def window_arguments(window: Window, group_by: Sequence[str]) -> dict[str, Any]:
+    """The call's arguments for one window: both bounds always sent, in UTC."""
+    return {
         "start_time": window.start.astimezone(UTC),
         "end_time": window.end.astimezone(UTC),
         "group_by": list(group_by),
     }
-    if not _lean(api):
-        return columns_of_models(window, table, getattr(api, _PARSED)(**arguments))
-    # The generated client's own steps, with the body read inside each attempt (so a body
-    # cut off mid-way is retried, and the deadline bounds it) and handed back unparsed.
-    request = api._get_token_usage_api_v2_usage_tokens_get_serialize(
+
+
+def window_request(api: Any, window: Window, group_by: Sequence[str]) -> Any:
+    """The serialized request of one window (sync or async ``UsageApi``: the same step)."""
+    arguments = window_arguments(window, group_by)
+    return api._get_token_usage_api_v2_usage_tokens_get_serialize(
         start_time=arguments["start_time"],
         end_time=arguments["end_time"],
         group_by=arguments["group_by"],
@@ -114,11 +174,6 @@ def fetch_window(
         _headers=None,
         _host_index=0,
     )
-    response = api.api_client.call_api(*request, _preload_content=True)
-    body = api.api_client.response_deserialize(response, _RAW_TYPES).data
-    if parse is None:
-        return columns_of_body(api, response, body, window, table)
-    return parse(lambda: columns_of_body(api, response, body, window, table))
 
 
 class ParseThread:
@@ -397,6 +452,7 @@ def iter_results(
     (a stream), yields in window order, holds at most about ``2 * workers`` windows ahead
     and keeps no rows in ``into``.
     """
+    check_client_kind(plan, asynchronous=False)
     record = into if into is not None else Fetched()
     windows_plan = WindowPlan(plan, windows, group_by, table, record, keep=not ordered)
     todo = windows_plan.todo

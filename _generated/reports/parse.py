@@ -25,6 +25,7 @@ from typing_extensions import Annotated, NotRequired, TypedDict
 
 from _generated._http import is_json_content_type
 from _generated._parsing import describe_invalid
+from _generated._textsafety import echoes
 from _generated.exceptions import ResponseValidationError
 from _generated.reports.periods import Window
 from _generated.reports.store import GroupTable, WindowColumns
@@ -105,7 +106,9 @@ def parse_window(
     try:
         items = _validate(body)
     except pydantic.ValidationError as exc:
-        raise invalid(describe_invalid(exc, _TYPE_NAME)) from exc
+        # The parse error quotes the body: not chained when that holds a credential.
+        cause = None if echoes(body, credentials) else exc
+        raise invalid(describe_invalid(exc, _TYPE_NAME)) from cause
     try:
         return table.ingest(window, items)
     except OverflowError as exc:

@@ -35,6 +35,9 @@ __all__ = [
 
 UTC = timezone.utc
 _HOUR = timedelta(hours=1)
+#: The boundary after the last one the calendar has: a window reaching it ends at ``end``.
+_PAST_YEAR_9999 = datetime.max.replace(tzinfo=UTC)
+_IN_ZONE = "a time between years 1 and 9999 in the report's time zone ({zone})"
 
 #: What ``tz`` accepts: an IANA name or any ``tzinfo`` (``ZoneInfo``, ``timezone.utc``, ...).
 ZoneLike = Union[str, tzinfo]
@@ -140,13 +143,24 @@ def split_windows(
 
 def check_range(start: DateLike, end: DateLike, zone: tzinfo) -> tuple[datetime, datetime]:
     """``start`` and ``end`` in UTC, or ``ApiArgumentError`` unless ``start < end``."""
-    start_utc = to_utc(start, zone, "start")
-    end_utc = to_utc(end, zone, "end")
+    start_utc = _in_zone(to_utc(start, zone, "start"), start, zone, "start")
+    end_utc = _in_zone(to_utc(end, zone, "end"), end, zone, "end")
     if end_utc <= start_utc:
         raise ApiArgumentError.for_argument(
             "end", end, f"a time after start ({start_utc.astimezone(zone).isoformat()})"
         )
     return start_utc, end_utc
+
+
+def _in_zone(instant: datetime, value: DateLike, zone: tzinfo, argument: str) -> datetime:
+    """``instant`` (UTC), or ``ApiArgumentError`` naming ``argument`` if ``zone`` cannot show it."""
+    try:
+        instant.astimezone(zone)  # windows are handed out in the zone
+    except OverflowError as exc:
+        raise ApiArgumentError.for_argument(
+            argument, value, _IN_ZONE.format(zone=zone_name(zone))
+        ) from exc
+    return instant
 
 
 def split(start: datetime, end: datetime, interval: Optional[str], zone: tzinfo) -> list[Window]:
@@ -171,31 +185,41 @@ def split(start: datetime, end: datetime, interval: Optional[str], zone: tzinfo)
 
 
 def _floor(instant: datetime, interval: str, zone: tzinfo) -> datetime:
-    """The start (UTC) of the ``interval`` in ``zone`` that contains ``instant``."""
-    local = instant.astimezone(zone)
-    if interval == "hour":
-        return local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
-    day = local.date()
-    if interval == "week":
-        day -= timedelta(days=day.weekday())
-    elif interval == "month":
-        day = day.replace(day=1)
-    return local_midnight(day, zone)
+    """The start (UTC) of the ``interval`` in ``zone`` that contains ``instant``; ``instant``
+    itself if that start is before year 1 (in UTC)."""
+    try:
+        local = instant.astimezone(zone)
+        if interval == "hour":
+            return local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
+        day = local.date()
+        if interval == "week":
+            day -= timedelta(days=day.weekday())
+        elif interval == "month":
+            day = day.replace(day=1)
+        return local_midnight(day, zone)
+    except (OverflowError, ValueError):
+        # The interval began before the calendar did: the first window starts at ``start``.
+        return instant
 
 
 def _step(boundary: datetime, interval: str, zone: tzinfo) -> datetime:
-    """The next ``interval`` boundary (UTC) after ``boundary``."""
-    if interval == "hour":
-        following = _floor(boundary + _HOUR, "hour", zone)
-        return following if following > boundary else boundary + _HOUR
-    day = boundary.astimezone(zone).date()
-    if interval == "day":
-        day += timedelta(days=1)
-    elif interval == "week":
-        day += timedelta(days=7)
-    else:
-        day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    return local_midnight(day, zone)
+    """The next ``interval`` boundary (UTC) after ``boundary``; past the end of year 9999,
+    :data:`_PAST_YEAR_9999` (so the last window ends at the range's end)."""
+    try:
+        if interval == "hour":
+            following = _floor(boundary + _HOUR, "hour", zone)
+            return following if following > boundary else boundary + _HOUR
+        day = boundary.astimezone(zone).date()
+        if interval == "day":
+            day += timedelta(days=1)
+        elif interval == "week":
+            day += timedelta(days=7)
+        else:
+            day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return local_midnight(day, zone)
+    except (OverflowError, ValueError):
+        # date and datetime end with year 9999; the range itself ends before that.
+        return _PAST_YEAR_9999
 
 
 def utc_bounds(window: Window) -> tuple[datetime, datetime]:

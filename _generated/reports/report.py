@@ -18,6 +18,7 @@ from _generated.reports.fetching import (
     Fetched,
     FetchPlan,
     ProgressCallback,
+    is_async_api,
     iter_results,
     resolve_api,
 )
@@ -385,8 +386,15 @@ class PartialReportError(ReportError):
         cause = f"; first error: {describe_error(first)}" if first is not None else ""
         return (
             f"{len(self.failed)} of {total} report windows failed ({shown}{more}){cause}; "
-            f"{len(self.completed)} windows were fetched: call .resume() to fetch the rest"
+            f"{len(self.completed)} windows were fetched: {self._how_to_resume()} to fetch "
+            "the rest"
         )
+
+    def _how_to_resume(self) -> str:
+        plan = self.partial._plan
+        if plan is not None and is_async_api(plan.api):
+            return "await resume_usage_async(error)"
+        return "call .resume()"
 
     def __repr__(self) -> str:
         return (

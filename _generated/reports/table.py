@@ -18,8 +18,9 @@ __all__ = ["render_table"]
 # (measure, first header line, second header line): "Eval prompt" as "eval" over "prompt".
 _NUMBER_COLUMNS = tuple((m, *(["", *MEASURE_LABELS[m][0].lower().split()])[-2:]) for m in MEASURES)
 # When the line is too wide, text columns give up width in this order, down to these floors:
-# task ids first (a uuid prefix still identifies), then rule types, then anything.
-_SHRINK_STAGES = (("task", 11), ("rule type", 12), ("task", 6), ("rule type", 6), ("window", 6))
+# task ids first (a uuid prefix still identifies), then rule types. Only names are cut: a
+# window label or a number cut short would misstate the data.
+_SHRINK_STAGES = (("task", 11), ("rule type", 12), ("task", 6), ("rule type", 6))
 _GAP = "  "
 _NONE = "(none)"
 

@@ -166,6 +166,10 @@ def models() -> Any:
             lambda: LocationInner.from_json("[1]"), lambda e: str(e).split(". Details")[0]
         ),
         "loc_set": _catch(lambda: LocationInner(1.5), lambda e: "No match found" in str(e)),
+        "loc_null": [
+            (x.to_dict(), x.to_json(), x.to_str(), sorted(x.model_fields_set))
+            for x in (LocationInner.from_json("null"), LocationInner.from_dict(None))
+        ],
         "scope": [TokenUsageScope.from_json('"task"').value, TokenUsageScope("rule_type").name],
         "none": TokenUsageResponse.from_dict(None),
         "validate_error": _catch(

@@ -14,6 +14,7 @@ import pytest
 
 from _generated import ApiClient, Configuration, UsageApi
 from _generated.exceptions import BadRequestException, UnprocessableEntityException
+from _generated.reports import fetch_usage
 from _generated.rest import RESTClientObject
 from _generated.testing import FakeUsageEngine, Fault, sample_records
 
@@ -177,6 +178,10 @@ def test_a_subclass_overriding_call_api_with_the_generated_signature_works(
     )
     assert raw.status == 200 and json.loads(raw.read())
     assert len(Logging.urls) == 2
+    # Reports go through the same hook, passing it only the generated client's arguments.
+    report = fetch_usage(client, START, END, interval="day", workers=1)
+    assert len(report.fetched_windows) >= 2
+    assert len(Logging.urls) == 2 + len(report.fetched_windows)
 
 
 def test_parsing_a_large_body_leaves_the_garbage_collector_alone(

@@ -6,6 +6,7 @@ import html
 import re
 from typing import Optional
 
+from _generated._textsafety import is_unsafe
 from _generated.reports.columns import COUNT_FIELDS, GROUP_LABELS, MEASURE_LABELS
 
 __all__ = [
@@ -28,8 +29,8 @@ NAME_LIMIT = 120
 KINDS = tuple((m, *MEASURE_LABELS[m]) for m in COUNT_FIELDS)
 NONE_LABEL = "(none)"
 OTHERS_LABEL = "others"
-# Control characters would be invisible or break hover text: show them as U+FFFD.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# What an unsafe character (see `_textsafety.is_unsafe`) is shown as on the page.
+_REPLACEMENT = "\ufffd"
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@?#]*@")
 
 
@@ -38,14 +39,21 @@ def e(text: str) -> str:
 
 
 def display_name(name: Optional[str], limit: int = NAME_LIMIT) -> str:
-    """A server-provided name as shown: control characters replaced, long names cut."""
+    """A server-provided name as shown: unsafe characters replaced, long names cut."""
     if name is None:
         return NONE_LABEL
-    # Lone surrogates (possible in JSON) cannot be written as UTF-8.
-    text = _CONTROL.sub("\ufffd", name).encode("utf-8", "replace").decode("utf-8")
+    text = _safe(name)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
+
+
+def _safe(text: str) -> str:
+    # Controls break hover text, bidi overrides reorder the numbers beside them, and lone
+    # surrogates (possible in JSON) cannot be written as UTF-8: all shown as U+FFFD.
+    if text.isprintable():
+        return text
+    return "".join(_REPLACEMENT if is_unsafe(char) else char for char in text)
 
 
 def name_html(name: Optional[str]) -> str:
