@@ -136,6 +136,24 @@ def test_the_cli_never_prints_an_echoed_token(engine: FakeUsageEngine) -> None:
     assert "the token [redacted] is not valid" in result.stderr
 
 
+@pytest.mark.parametrize("fmt", ["table", "csv", "json", "html"])
+def test_the_cli_output_never_holds_a_token_echoed_as_a_group_name(
+    engine: FakeUsageEngine, fmt: str
+) -> None:
+    # CSV is streamed window by window; the others are rendered from the whole report. The
+    # table is wide enough for the whole name (a name cut to fit is not matched).
+    count = {"inference": 1, "eval_prompt": 2, "eval_completion": 3}
+    row = {"rule_type": f"Bearer {TOKEN}", "task_id": TOKEN, "count": count}
+    engine.inject(Fault.body(json.dumps([row])), times=10)
+    width = ["--width", "200"] if fmt == "table" else []
+    result = run_cli(
+        "tokens", *RANGE, "--no-cache", "--format", fmt, *width, "-q", env=engine_env(engine)
+    )
+    assert result.returncode == 0, result.stderr
+    assert TOKEN not in result.stdout + result.stderr
+    assert "[redacted]" in result.stdout
+
+
 @pytest.mark.parametrize("how", ["_headers", "_request_auth"])
 def test_a_token_passed_for_one_call_is_blanked_too(engine: FakeUsageEngine, how: str) -> None:
     # The engine checks the configured token; a per-call one is echoed in its 401.

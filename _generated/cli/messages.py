@@ -10,7 +10,7 @@ import contextlib
 import re
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any, Final, Optional
 
 from _generated._textsafety import blank_out, escape_control
@@ -42,6 +42,13 @@ MAX_LINE: Final = 600
 def redact(text: str, secrets: Sequence[str]) -> str:
     """``text`` with every occurrence of each secret replaced by ``[redacted]``."""
     return blank_out(text, secrets)
+
+
+def redact_chunks(chunks: Iterable[str], secrets: Sequence[str]) -> Iterator[str]:
+    """Output ``chunks`` with every secret replaced: a server may echo a credential as data
+    (a group name), and the output may be shared. A cell never spans two chunks."""
+    for chunk in chunks:
+        yield blank_out(chunk, secrets) if secrets else chunk
 
 
 def one_line(message: str, secrets: Sequence[str]) -> str:
@@ -216,6 +223,11 @@ class Notes:
         self._verbose = verbose
         self._secrets = secrets
         self.progress_allowed = not quiet and _isatty(sys.stderr)
+
+    @property
+    def secrets(self) -> Sequence[str]:
+        """The credentials kept out of every message and of the output."""
+        return self._secrets
 
     def note(self, message: str) -> None:
         if not self._quiet:

@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from _generated.api_client import ApiClient
 from _generated.cli.codes import EXIT_OK, EXIT_THRESHOLD, UsageError
-from _generated.cli.messages import Notes, Progress, one_line, request_logging
+from _generated.cli.messages import Notes, Progress, one_line, redact_chunks, request_logging
 from _generated.cli.output import check_target, resolve_format, write_output
 from _generated.cli.server import Server, make_configuration, resolve_target
 from _generated.cli.thresholds import threshold_failures
@@ -312,7 +312,8 @@ class Fetcher:
         stream = stream_usage(self._client, plan.since, plan.until, **arguments)
         try:
             chunks = render_rows(plan.fmt, stream, csv_raw=self._args.csv_raw)
-            write_output(chunks, plan.target, no_clobber=self._args.no_clobber)
+            output = redact_chunks(chunks, self._notes.secrets)
+            write_output(output, plan.target, no_clobber=self._args.no_clobber)
         finally:
             arguments["progress"].finish()
         self._count(stream.metadata())
@@ -346,4 +347,6 @@ def _write(
         comparison=comparison,
         costs=bill,
     )
-    write_output(render(view), plan.target, no_clobber=args.no_clobber)
+    write_output(
+        redact_chunks(render(view), notes.secrets), plan.target, no_clobber=args.no_clobber
+    )

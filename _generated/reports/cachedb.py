@@ -46,6 +46,8 @@ _WAL_RETRY = 0.02
 _READ_ONLY = "mode=ro"
 _IMMUTABLE = "mode=ro&immutable=1"
 _INT = "q"
+# How a warning ends when the cache turns off.
+_WITHOUT = "; running without the cache"
 # Two variables a row: within the 999 variables per statement of SQLite before 3.32
 # (where the connection cannot say its limit).
 _SAFE_ROWS_PER_INSERT = 499
@@ -137,7 +139,8 @@ class CacheDatabase:
     def clear(self) -> None:
         """Remove every stored window and group; ``OSError`` saying why when it cannot."""
         if not self._write([("DELETE FROM windows", ()), ("DELETE FROM groups", ())]):
-            reason = self._unwritable or "it cannot be written"
+            # The warning's advice does not belong in the error.
+            reason = (self._unwritable or "it cannot be written").removesuffix(_WITHOUT)
             raise OSError(f"cannot clear the report cache {self.path}: {reason}")
         self._ids.clear()
         self._keys.clear()
@@ -236,7 +239,7 @@ class CacheDatabase:
             try:
                 os.replace(self.path, self.path.with_suffix(".corrupt"))
             except OSError:
-                self._disable("cannot replace the corrupt file; running without the cache")
+                self._disable(f"cannot replace the corrupt file{_WITHOUT}")
                 return None
             return self._connect(fresh=True)
         except OSError as exc:
@@ -256,7 +259,7 @@ class CacheDatabase:
         except (sqlite3.DatabaseError, OSError):
             connection = None
         if connection is None:
-            self._disable(f"{reason}; running without the cache")
+            self._disable(f"{reason}{_WITHOUT}")
             return None
         self._warn(f"{reason}; running without the cache for new windows, reading those stored")
         self._unwritable = reason
@@ -279,7 +282,7 @@ class CacheDatabase:
             try:
                 return connection.execute(sql, parameters).fetchall()
             except sqlite3.DatabaseError as exc:
-                self._disable(f"cannot read ({exc}); running without the cache")
+                self._disable(f"cannot read ({exc}){_WITHOUT}")
                 return []
 
     def _fetchone(self, sql: str, parameters: tuple[Any, ...]) -> Optional[tuple[Any, ...]]:
@@ -297,7 +300,7 @@ class CacheDatabase:
                     for sql, parameters in statements:
                         connection.execute(sql, parameters)
             except sqlite3.DatabaseError as exc:
-                self._disable(f"cannot write ({exc}); running without the cache")
+                self._disable(f"cannot write ({exc}){_WITHOUT}")
                 return False
             return True
 
