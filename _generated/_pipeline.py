@@ -124,6 +124,8 @@ def check_headers(headers: Mapping[str, Any]) -> None:
         ):
             return
     for name, value in headers.items():
+        if not isinstance(name, str):  # a default header set by hand may be anything
+            raise ApiValueError(f"header name {name!r} must be a str")
         if _FORBIDDEN_VALUE_TEXT.search(name) is not None:
             raise ApiValueError(f"header name {name!r} contains CR, LF or NUL")
         if _HEADER_NAME.fullmatch(name) is None:

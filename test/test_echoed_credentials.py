@@ -136,21 +136,32 @@ def test_the_cli_never_prints_an_echoed_token(engine: FakeUsageEngine) -> None:
     assert "the token [redacted] is not valid" in result.stderr
 
 
-@pytest.mark.parametrize("fmt", ["table", "csv", "json", "html"])
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--format", "table"],
+        ["--format", "csv"],
+        ["--format", "json"],
+        ["--format", "html"],
+        ["--format", "table", "--price", "inference=2/1M"],
+        ["--format", "table", "--compare", "previous"],
+    ],
+    ids=["table", "csv", "json", "html", "cost-table", "compare-table"],
+)
 def test_the_cli_output_never_holds_a_token_echoed_as_a_group_name(
-    engine: FakeUsageEngine, fmt: str
+    engine: FakeUsageEngine, flags: list[str]
 ) -> None:
     # CSV is streamed window by window; the others are rendered from the whole report. The
-    # table is wide enough for the whole name (a name cut to fit is not matched).
+    # tables cut a long name to 80 columns: blanked before the cut, no start of it shows.
     count = {"inference": 1, "eval_prompt": 2, "eval_completion": 3}
-    row = {"rule_type": f"Bearer {TOKEN}", "task_id": TOKEN, "count": count}
+    row = {"rule_type": f"Bearer {TOKEN}", "task_id": f"task-{TOKEN}", "count": count}
     engine.inject(Fault.body(json.dumps([row])), times=10)
-    width = ["--width", "200"] if fmt == "table" else []
+    group_by = ["--group-by", "rule_type", "--group-by", "task"]
     result = run_cli(
-        "tokens", *RANGE, "--no-cache", "--format", fmt, *width, "-q", env=engine_env(engine)
+        "tokens", *RANGE, "--no-cache", *flags, *group_by, "-q", env=engine_env(engine)
     )
     assert result.returncode == 0, result.stderr
-    assert TOKEN not in result.stdout + result.stderr
+    assert TOKEN[:12] not in result.stdout + result.stderr
     assert "[redacted]" in result.stdout
 
 

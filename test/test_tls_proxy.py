@@ -450,6 +450,14 @@ def test_default_headers_are_checked_too(fake_engine: FakeUsageEngine) -> None:
     assert fake_engine.attempts == 0
 
 
+def test_a_default_header_name_that_is_not_text_is_refused(fake_engine: FakeUsageEngine) -> None:
+    with fake_engine.api_client() as client:
+        client.default_headers[b"X-Tenant"] = "acme"  # type: ignore[index]
+        with pytest.raises(ApiValueError, match=r"^header name b'X-Tenant' must be a str$"):
+            fetch(UsageApi(client))
+    assert fake_engine.attempts == 0
+
+
 # -- redirects ------------------------------------------------------------------------------------
 
 

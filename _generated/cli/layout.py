@@ -11,7 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final, Optional
 
-from _generated._textsafety import display_width, escape_control, fit, html_text, pad
+from _generated._textsafety import (
+    blank_out,
+    display_width,
+    escape_control,
+    fit,
+    html_text,
+    pad,
+)
 from _generated.reports import GroupKey, UsageReport, UsageRow
 from _generated.reports.columns import GROUP_LABELS, GROUPS
 
@@ -75,6 +82,7 @@ def text_table(
     number_headers: Sequence[tuple[str, str]],
     body: Sequence[tuple[Sequence[str], Sequence[str]]],
     width: int,
+    secrets: Sequence[str] = (),
 ) -> str:
     """Aligned columns (by display width) under a wrapped title; the last body row is TOTAL.
 
@@ -82,7 +90,11 @@ def text_table(
     columns (rule type, task) are cut, down to 6 columns each; windows and numbers never
     are, so a table they alone make wider than ``width`` is wider.
     """
-    safe = [([escape_control(t) for t in texts], list(numbers)) for texts, numbers in body]
+    # Secrets blanked before any cut: a cut credential would escape the output's redaction.
+    safe = [
+        ([escape_control(blank_out(t, secrets)) for t in texts], list(numbers))
+        for texts, numbers in body
+    ]
     text_widths = [
         max(display_width(h), *(display_width(texts[i]) for texts, _ in safe))
         for i, h in enumerate(text_headers)

@@ -346,6 +346,7 @@ def _write(
         csv_raw=args.csv_raw,
         comparison=comparison,
         costs=bill,
+        secrets=notes.secrets,
     )
     write_output(
         redact_chunks(render(view), notes.secrets), plan.target, no_clobber=args.no_clobber

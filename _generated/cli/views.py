@@ -36,6 +36,7 @@ from _generated.reports import (
     UsageRow,
 )
 from _generated.reports.costs import exact, show
+from _generated.reports.table import render_table
 
 __all__ = ["View", "render", "render_rows"]
 
@@ -50,6 +51,8 @@ class View:
     csv_raw: bool = False
     comparison: Optional[Comparison] = None
     costs: Optional[Costs] = None
+    #: Credentials to blank in names (the output is redacted again as a whole).
+    secrets: Sequence[str] = ()
 
 
 def render(view: View) -> Iterator[str]:
@@ -78,7 +81,7 @@ def render_rows(fmt: str, rows: Iterable[UsageRow], *, csv_raw: bool = False) ->
 
 
 def _plain_table(view: View) -> Iterator[str]:
-    yield view.report.to_table(width=view.width)
+    yield render_table(view.report, view.width, secrets=view.secrets)
 
 
 def _plain_csv(view: View) -> Iterator[str]:
@@ -133,7 +136,8 @@ def _compare_table(view: View, comparison: Comparison) -> Iterator[str]:
     ]
     texts = group_headers(report)
     body.append((["TOTAL"] + [""] * (len(texts) - 1), _change_numbers(comparison.overall)))
-    yield text_table(_compare_title(report, comparison), texts, _COMPARE_HEADERS, body, view.width)
+    title = _compare_title(report, comparison)
+    yield text_table(title, texts, _COMPARE_HEADERS, body, view.width, view.secrets)
 
 
 def _compare_records(comparison: Comparison) -> Iterator[dict[str, Any]]:
@@ -259,6 +263,7 @@ def _cost_table(view: View, costs: Costs) -> Iterator[str]:
         headers,
         _cost_body(view, costs),
         view.width,
+        view.secrets,
     )
 
 

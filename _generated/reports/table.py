@@ -7,8 +7,10 @@ terminal, and columns align by display width (a CJK character takes two columns)
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
+from typing import Optional
 
-from _generated._textsafety import display_width, escape_control, fit, pad
+from _generated._textsafety import blank_out, display_width, escape_control, fit, pad
 from _generated.reports.columns import GROUP_LABELS, MEASURE_LABELS, MEASURES
 from _generated.reports.labels import fmt_moment, window_cell
 from _generated.reports.view import ReportView
@@ -25,8 +27,10 @@ _GAP = "  "
 _NONE = "(none)"
 
 
-def render_table(report: ReportView, width: int) -> str:
-    """The table, at most ``width`` columns wide; within each window the largest first."""
+def render_table(report: ReportView, width: int, *, secrets: Sequence[str] = ()) -> str:
+    """The table, at most ``width`` columns wide; within each window the largest first.
+    ``secrets`` in names are blanked before names are cut to fit (a cut would hide them
+    from any later redaction, not their start)."""
     by_window = report.interval is not None
     by_rule = "rule_type" in report.group_by
     by_task = "task" in report.group_by
@@ -56,9 +60,9 @@ def render_table(report: ReportView, width: int) -> str:
             key = keys[group]
             cells = [label] if by_window else []
             if by_rule:
-                cells.append(escape_control(key.rule_type) if key.rule_type is not None else _NONE)
+                cells.append(_name(key.rule_type, secrets))
             if by_task:
-                cells.append(escape_control(key.task_id) if key.task_id is not None else _NONE)
+                cells.append(_name(key.task_id, secrets))
             numbers = (inference, prompt, completion, inference + prompt + completion)
             body.append((cells, [f"{n:,}" for n in numbers]))
     overall = report.totals().overall
@@ -107,3 +111,10 @@ def render_table(report: ReportView, width: int) -> str:
     lines.append(rule)
     lines.append(line(*total_line))
     return "\n".join(lines) + "\n"
+
+
+def _name(text: Optional[str], secrets: Sequence[str]) -> str:
+    """A rule type or task id as a table cell: secrets blanked, control characters escaped."""
+    if text is None:
+        return _NONE
+    return escape_control(blank_out(text, secrets) if secrets else text)

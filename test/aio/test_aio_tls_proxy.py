@@ -30,6 +30,7 @@ from test_tls_proxy import (  # noqa: F401  (collected here, with the async clie
     proxy,
     test_a_call_refused_for_its_headers_warns_nothing_about_the_token,
     test_a_certificate_for_another_name_is_refused,
+    test_a_default_header_name_that_is_not_text_is_refused,
     test_a_redirect_to_another_host_still_authenticates_to_the_proxy,
     test_a_redirected_request_gets_no_hidden_urllib3_retries,
     test_a_relative_redirect_is_followed_on_the_same_host,
