@@ -45,6 +45,8 @@ class ApiClient(ClientBase):
     rest_module: ClassVar[Any] = rest
     rest_client: rest.RESTClientObject
     _default: ClassVar[Optional[ApiClient]] = None
+    # The default get_default() made itself: only that one is replaced once closed.
+    _made_default: ClassVar[Optional[ApiClient]] = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -68,14 +70,18 @@ class ApiClient(ClientBase):
 
     @classmethod
     def get_default(cls) -> ApiClient:
-        """The process-wide default async client (created on first use)."""
-        if cls._default is None:
-            cls._default = ApiClient()
-        return cls._default
+        """The process-wide default async client: created on first use, and again once the
+        one created here was closed (its session belonged to a loop that has ended)."""
+        default = cls._default
+        if default is None or (
+            default is cls._made_default and getattr(default.rest_client, "closed", False)
+        ):
+            default = cls._default = cls._made_default = ApiClient()
+        return default
 
     @classmethod
     def set_default(cls, default: Optional[ApiClient]) -> None:
-        """Set the process-wide default async client."""
+        """Set the process-wide default async client (kept even once closed)."""
         cls._default = default
 
     # -- sending ----------------------------------------------------------------------------

@@ -173,6 +173,28 @@ def test_a_client_used_from_a_second_event_loop_fails_clearly_before_sending(
         first.close()
 
 
+def test_the_default_client_closed_at_the_end_of_a_loop_is_made_anew_for_the_next(
+    fake_engine: FakeUsageEngine,
+) -> None:
+    async def job() -> int:
+        try:
+            return len(await fetch(aio.UsageApi()))
+        finally:
+            await aio.ApiClient.get_default().close()
+
+    aio.Configuration.set_default(fake_engine.configuration())
+    try:
+        first, second = asyncio.run(job()), asyncio.run(job())
+        assert first == second > 0 and fake_engine.attempts == 2
+        mine = aio.ApiClient(fake_engine.configuration())
+        aio.ApiClient.set_default(mine)
+        asyncio.run(mine.close())
+        assert aio.ApiClient.get_default() is mine, "a default set by hand is never replaced"
+    finally:
+        aio.ApiClient.set_default(None)
+        aio.Configuration.set_default(None)
+
+
 def test_a_client_made_outside_a_loop_opens_its_session_in_the_loop(
     fake_engine: FakeUsageEngine,
 ) -> None:
