@@ -31,11 +31,20 @@ from urllib.parse import urlsplit
 
 from _generated._constants import MAX_WAIT_SECONDS
 from _generated._http import origin_label, redacted_headers
-from _generated._logging import logger
+from _generated._logging import CALL_SECRETS, logger
 from _generated.exceptions import ApiConnectionError, ApiTimeoutError, ApiValueError
 from _generated.retry import RetryDecision, RetryPolicy
 
-__all__ = ["CALL_OPTIONS", "AttemptTimeout", "Attempts", "CallOptions", "check_headers"]
+__all__ = [
+    "CALL_OPTIONS",
+    "AttemptTimeout",
+    "Attempts",
+    "CallOptions",
+    "CallScope",
+    "check_headers",
+    "header_text",
+    "wait_seconds",
+]
 
 # Header text refused before sending (header injection).
 _FORBIDDEN_VALUE_TEXT = re.compile("[\r\n\0]")
@@ -61,6 +70,27 @@ class CallOptions(NamedTuple):
 CALL_OPTIONS: contextvars.ContextVar[Optional[CallOptions]] = contextvars.ContextVar(
     "genai_usage_call_options", default=None
 )
+
+
+class CallScope:
+    """``with CallScope(options, secrets): client.call_api(...)``: the call's options in
+    :data:`CALL_OPTIONS`, and its own credentials (if any) in ``_logging.CALL_SECRETS``,
+    for the ``call_api`` inside (awaited or not: the context is the task's)."""
+
+    __slots__ = ("_options", "_options_token", "_secrets", "_secrets_token")
+
+    def __init__(self, options: CallOptions, secrets: tuple[str, ...] = ()) -> None:
+        self._options = options
+        self._secrets = secrets
+
+    def __enter__(self) -> None:
+        self._options_token = CALL_OPTIONS.set(self._options)
+        self._secrets_token = CALL_SECRETS.set(self._secrets) if self._secrets else None
+
+    def __exit__(self, *exc_info: object) -> None:
+        CALL_OPTIONS.reset(self._options_token)
+        if self._secrets_token is not None:
+            CALL_SECRETS.reset(self._secrets_token)
 
 
 class AttemptTimeout(NamedTuple):
@@ -92,12 +122,16 @@ def timeout_parts(setting: Any) -> AttemptTimeout:
     )
 
 
-def _is_bound(value: Any) -> bool:
-    # One side of a (connect, read) pair: unbounded (None) or seconds > 0 (NaN is not).
-    if value is None:
-        return True
+def wait_seconds(value: Any) -> bool:
+    """Whether ``value`` is seconds a timeout or deadline can be: a number > 0 a wait can
+    take (NaN, infinity and anything beyond ``MAX_WAIT_SECONDS`` are not)."""
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     return number and 0 < value <= MAX_WAIT_SECONDS
+
+
+def _is_bound(value: Any) -> bool:
+    # One side of a (connect, read) pair: unbounded (None) or seconds a wait can take.
+    return value is None or wait_seconds(value)
 
 
 def _seconds(value: Any) -> Optional[float]:
@@ -130,26 +164,34 @@ def check_headers(headers: Mapping[str, Any]) -> None:
             raise ApiValueError(f"header name {name!r} contains CR, LF or NUL")
         if _HEADER_NAME.fullmatch(name) is None:
             raise ApiValueError(f"header name {name!r} is not a valid HTTP header name")
-        if isinstance(value, bytes):
-            text = value.decode("latin-1")
-        elif isinstance(value, int):
-            text = str(value)
-        elif isinstance(value, str):
-            text = value
-            if not text.isascii():
-                try:
-                    text.encode("latin-1")
-                except UnicodeEncodeError:
-                    raise ApiValueError(
-                        f"the value of header {name!r} has characters outside Latin-1"
-                    ) from None
-        else:
+        try:
+            text = header_text(value)
+        except TypeError:
             raise ApiValueError(
                 f"the value of header {name!r} must be a str, bytes or int, "
                 f"got {type(value).__name__}"
-            )
+            ) from None
+        if isinstance(value, str) and not text.isascii():
+            try:
+                text.encode("latin-1")
+            except UnicodeEncodeError:
+                raise ApiValueError(
+                    f"the value of header {name!r} has characters outside Latin-1"
+                ) from None
         if _FORBIDDEN_VALUE_TEXT.search(text) is not None:
             raise ApiValueError(f"the value of header {name!r} contains CR, LF or NUL")
+
+
+def header_text(value: Any) -> str:
+    """A header value as the text http.client sends: a str as is, bytes as Latin-1, an int
+    in decimal; ``TypeError`` for anything else."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, int):
+        return str(value)
+    raise TypeError(type(value).__name__)
 
 
 class Attempts:

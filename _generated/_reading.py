@@ -42,7 +42,9 @@ class ResponseReader:
         try:
             return self._read(response_data, response_types_map)
         except ApiException as exc:
-            exc.hide_credentials(credentials_of(self.configuration), _raw_of(response_data))
+            exc.hide_credentials(
+                credentials_of(self.configuration), getattr(response_data, "data", None)
+            )
             raise
 
     def _read(
@@ -162,12 +164,6 @@ def _type_for(status: int, types: Mapping[str, Optional[str]]) -> Optional[str]:
     if response_type is None and key not in types and not (in_range and key[0] + "XX" in types):
         response_type = types.get("default")
     return response_type
-
-
-def _raw_of(response: Any) -> Optional[bytes]:
-    """The body read from ``response``, if any (what a server may have echoed into)."""
-    data = getattr(response, "data", None)
-    return data if isinstance(data, bytes) else None
 
 
 def _with_response(exc: Exception, response: Any, raw: bytes) -> ResponseValidationError:

@@ -31,7 +31,7 @@ from urllib3.exceptions import (
 from _generated import rest as _sync_rest
 from _generated._constants import DEFAULT_REDIRECTS
 from _generated._http import SENSITIVE_HEADERS, origin_label
-from _generated._pipeline import AttemptTimeout, timeout_parts
+from _generated._pipeline import AttemptTimeout, header_text, timeout_parts
 from _generated.exceptions import (
     ApiConnectionError,
     ApiException,
@@ -189,7 +189,8 @@ class RESTClientObject:
                 "this ApiClient's session was opened in another event loop: create "
                 "one ApiClient per event loop (inside the asyncio.run that uses it)"
             )
-        send_headers = {name: _header_text(value) for name, value in (headers or {}).items()}
+        # Bytes and ints as http.client sends them for the sync client (aiohttp takes text).
+        send_headers = {name: header_text(value) for name, value in (headers or {}).items()}
         arguments: dict[str, Any] = {"timeout": _client_timeout(_request_timeout)}
         if self.proxy:
             arguments["proxy"] = self.proxy
@@ -258,14 +259,6 @@ class RESTClientObject:
                 arguments.pop("data", None)
             url = target
         raise AssertionError("unreachable: the loop returns on its last turn")
-
-
-def _header_text(value: Any) -> str:
-    """A header value as aiohttp takes it: bytes and ints, which http.client sends for the
-    sync client, become the same text (check_headers has refused every other type)."""
-    if isinstance(value, str):
-        return value
-    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
 def translate(exc: BaseException, host: str) -> ApiConnectionError:

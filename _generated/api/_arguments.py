@@ -19,8 +19,8 @@ from pydantic import Field, StrictFloat, StrictInt, StrictStr, validate_call
 from pydantic import ValidationError as PydanticValidationError
 from typing_extensions import Annotated
 
-from _generated._constants import MAX_WAIT_SECONDS
 from _generated._datetimes import UTC, to_aware
+from _generated._pipeline import wait_seconds
 from _generated._textsafety import REDACTED
 from _generated.exceptions import ApiArgumentError
 from _generated.models.token_usage_scope import SCOPES, TokenUsageScope
@@ -153,19 +153,13 @@ def _scope_order(item: object) -> int:
     return SCOPES.index(scope) if scope in SCOPES else len(SCOPES)
 
 
-def _positive(value: Any) -> bool:
-    # Finite and within what a wait can take (NaN fails both comparisons).
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return number and 0 < value <= MAX_WAIT_SECONDS
-
-
 def _timeout(value: Any) -> Any:
     # Numbers become floats, as the generated client's StrictFloat annotation makes them.
-    if value is None or _positive(value):
+    if value is None or wait_seconds(value):
         return None if value is None else float(value)
     # A list too: pydantic's lax tuple, which the generated client validates with, takes one.
     pair = isinstance(value, (tuple, list)) and len(value) == 2
-    if pair and all(v is None or _positive(v) for v in value):
+    if pair and all(v is None or wait_seconds(v) for v in value):
         return tuple(None if v is None else float(v) for v in value)
     if hasattr(value, "_connect") and hasattr(value, "total"):  # a urllib3 Timeout
         return value
@@ -208,7 +202,7 @@ def _retries(value: Any) -> Optional[RetryPolicy]:
 
 
 def _deadline(value: Any) -> Optional[float]:
-    if value is None or _positive(value):
+    if value is None or wait_seconds(value):
         return None if value is None else float(value)
     raise _Invalid("_deadline", value, "finite seconds > 0")
 

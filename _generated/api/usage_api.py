@@ -19,9 +19,8 @@ from typing_extensions import Concatenate, ParamSpec
 from _generated._constants import DEFAULT_DATETIME_FORMAT
 from _generated._datetimes import format_rfc3339
 from _generated._http import call_secrets, sent_credentials
-from _generated._logging import CALL_SECRETS
-from _generated._pipeline import CALL_OPTIONS, CallOptions
-from _generated.api._arguments import checked, unexpected_arguments
+from _generated._pipeline import CallOptions, CallScope
+from _generated.api._arguments import CheckedArguments, checked, unexpected_arguments
 from _generated.api_client import ApiClient, RequestSerialized
 from _generated.api_response import ApiResponse
 from _generated.exceptions import ApiException
@@ -187,21 +186,8 @@ class UsageApi:
             _headers=args.headers,
             _host_index=args.host_index,
         )
-        token = CALL_OPTIONS.set(
-            CallOptions(retries=args.retries, deadline=args.deadline, preload=preload)
-        )
-        # Only a call passing its own credentials pays for keeping them out of the logs.
-        secrets = (
-            CALL_SECRETS.set(call_secrets(args.headers, args.request_auth))
-            if args.headers or args.request_auth
-            else None
-        )
-        try:
+        with call_scope(args, preload):
             return self.api_client.call_api(*params, _request_timeout=args.request_timeout)
-        finally:
-            CALL_OPTIONS.reset(token)
-            if secrets is not None:
-                CALL_SECRETS.reset(secrets)
 
     def _get_token_usage_api_v2_usage_tokens_get_serialize(
         self,
@@ -247,6 +233,17 @@ class UsageApi:
         )
 
 
+def call_scope(args: CheckedArguments, preload: bool) -> CallScope:
+    """What one call's ``call_api`` runs in (sync and async): its options, and the
+    credentials it passed itself, kept out of the logs."""
+    # Only a call passing its own credentials pays for collecting them.
+    secrets = (
+        call_secrets(args.headers, args.request_auth) if args.headers or args.request_auth else ()
+    )
+    options = CallOptions(retries=args.retries, deadline=args.deadline, preload=preload)
+    return CallScope(options, secrets)
+
+
 def deserialized(
     api_client: Any, response_data: Any, headers: Any, request_auth: Any
 ) -> ApiResponse[Any]:
@@ -258,9 +255,8 @@ def deserialized(
         )
     except ApiException as exc:
         if headers or request_auth:
-            raw = getattr(response_data, "data", None)
             exc.hide_credentials(
-                sent_credentials(headers, request_auth), raw if isinstance(raw, bytes) else None
+                sent_credentials(headers, request_auth), getattr(response_data, "data", None)
             )
         raise
     return result

@@ -46,8 +46,6 @@ _WAL_RETRY = 0.02
 _READ_ONLY = "mode=ro"
 _IMMUTABLE = "mode=ro&immutable=1"
 _INT = "q"
-# How a warning ends when the cache turns off.
-_WITHOUT = "; running without the cache"
 # Two variables a row: within the 999 variables per statement of SQLite before 3.32
 # (where the connection cannot say its limit).
 _SAFE_ROWS_PER_INSERT = 499
@@ -140,7 +138,7 @@ class CacheDatabase:
         """Remove every stored window and group; ``OSError`` saying why when it cannot."""
         if not self._write([("DELETE FROM windows", ()), ("DELETE FROM groups", ())]):
             # The warning's advice does not belong in the error.
-            reason = (self._unwritable or "it cannot be written").removesuffix(_WITHOUT)
+            reason = self._unwritable or "it cannot be written"
             raise OSError(f"cannot clear the report cache {self.path}: {reason}")
         self._ids.clear()
         self._keys.clear()
@@ -239,7 +237,7 @@ class CacheDatabase:
             try:
                 os.replace(self.path, self.path.with_suffix(".corrupt"))
             except OSError:
-                self._disable(f"cannot replace the corrupt file{_WITHOUT}")
+                self._disable("cannot replace the corrupt file")
                 return None
             return self._connect(fresh=True)
         except OSError as exc:
@@ -259,20 +257,20 @@ class CacheDatabase:
         except (sqlite3.DatabaseError, OSError):
             connection = None
         if connection is None:
-            self._disable(f"{reason}{_WITHOUT}")
+            self._disable(reason)
             return None
         self._warn(f"{reason}; running without the cache for new windows, reading those stored")
         self._unwritable = reason
         self._connection = connection
         return connection
 
-    def _disable(self, message: str) -> None:
-        self._unwritable = message
+    def _disable(self, reason: str) -> None:
+        self._unwritable = reason
         self._disabled = True
         if self._connection is not None:  # callers hold the lock
             self._connection.close()
             self._connection = None
-        self._warn(message)
+        self._warn(f"{reason}; running without the cache")
 
     def _fetchall(self, sql: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -282,7 +280,7 @@ class CacheDatabase:
             try:
                 return connection.execute(sql, parameters).fetchall()
             except sqlite3.DatabaseError as exc:
-                self._disable(f"cannot read ({exc}){_WITHOUT}")
+                self._disable(f"cannot read ({exc})")
                 return []
 
     def _fetchone(self, sql: str, parameters: tuple[Any, ...]) -> Optional[tuple[Any, ...]]:
@@ -300,7 +298,7 @@ class CacheDatabase:
                     for sql, parameters in statements:
                         connection.execute(sql, parameters)
             except sqlite3.DatabaseError as exc:
-                self._disable(f"cannot write ({exc}){_WITHOUT}")
+                self._disable(f"cannot write ({exc})")
                 return False
             return True
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from _generated._constants import DEFAULT_REPORT_WORKERS
-from _generated._pipeline import CALL_OPTIONS
+from _generated._pipeline import CallScope
 from _generated.exceptions import ApiTypeError, ApiValueError
 from _generated.reports.cache import UsageCache
 from _generated.reports.columns import Interval, check_workers
@@ -182,10 +182,7 @@ async def fetch_window_async(
     # As the sync fetcher: the body read inside each attempt (so a body cut off mid-way or
     # stalled is retried, and the deadline bounds it) and handed back unparsed.
     request = window_request(api, window, group_by)
-    options = CALL_OPTIONS.set(READ_IN_ATTEMPT)
-    try:
+    with CallScope(READ_IN_ATTEMPT):
         response = await api.api_client.call_api(*request)
-    finally:
-        CALL_OPTIONS.reset(options)
     body = api.api_client.response_deserialize(response, _RAW_TYPES).data
     return columns_of_body(api, response, body, window, table)

@@ -27,7 +27,7 @@ from typing import Any, Optional, Union
 
 from _generated._constants import CACHE_SETTLE
 from _generated._http import credentials_of
-from _generated._pipeline import CALL_OPTIONS, CallOptions
+from _generated._pipeline import CallOptions, CallScope
 from _generated.api.usage_api import UsageApi
 from _generated.api_client import ApiClient
 from _generated.exceptions import (
@@ -62,9 +62,9 @@ __all__ = [
 ProgressCallback = Callable[[int, int], None]
 
 _PARSED = "get_token_usage_api_v2_usage_tokens_get"
-# The body of a 2xx is handed back unparsed ("bytearray"); other statuses raise as usual.
 #: A window's call options: its body read inside each attempt, whatever the caller's context.
 READ_IN_ATTEMPT = CallOptions(preload=True)
+# The body of a 2xx is handed back unparsed ("bytearray"); other statuses raise as usual.
 _RAW_TYPES = {"200": "bytearray", "2XX": "bytearray", "422": "HTTPValidationError"}
 # Errors after which the remaining windows are not requested.
 _FATAL = (UnauthorizedException, ForbiddenException, ApiValueError)
@@ -142,11 +142,8 @@ def fetch_window(
     # deadline bounds it) and handed back unparsed; the async fetcher does the same.
     # Through CALL_OPTIONS, not a keyword: a call_api override with the generated
     # client's signature takes none of the SDK's own.
-    options = CALL_OPTIONS.set(READ_IN_ATTEMPT)
-    try:
+    with CallScope(READ_IN_ATTEMPT):
         response = api.api_client.call_api(*window_request(api, window, group_by))
-    finally:
-        CALL_OPTIONS.reset(options)
     body = api.api_client.response_deserialize(response, _RAW_TYPES).data
     if parse is None:
         return columns_of_body(api, response, body, window, table)

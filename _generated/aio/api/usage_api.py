@@ -14,9 +14,6 @@ from typing import TYPE_CHECKING, Any, Optional, TypeVar, cast
 
 from typing_extensions import Concatenate, ParamSpec
 
-from _generated._http import call_secrets
-from _generated._logging import CALL_SECRETS
-from _generated._pipeline import CALL_OPTIONS, CallOptions
 from _generated.aio.api_client import ApiClient, RequestSerialized
 from _generated.aio.rest import RESTResponse, RESTResponseType
 from _generated.api import usage_api as _sync
@@ -146,21 +143,8 @@ class UsageApi:
             _headers=args.headers,
             _host_index=args.host_index,
         )
-        token = CALL_OPTIONS.set(
-            CallOptions(retries=args.retries, deadline=args.deadline, preload=preload)
-        )
-        # Only a call passing its own credentials pays for keeping them out of the logs.
-        secrets = (
-            CALL_SECRETS.set(call_secrets(args.headers, args.request_auth))
-            if args.headers or args.request_auth
-            else None
-        )
-        try:
+        with _sync.call_scope(args, preload):
             return await self.api_client.call_api(*params, _request_timeout=args.request_timeout)
-        finally:
-            CALL_OPTIONS.reset(token)
-            if secrets is not None:
-                CALL_SECRETS.reset(secrets)
 
     def _get_token_usage_api_v2_usage_tokens_get_serialize(
         self,
