@@ -12,13 +12,15 @@ from typing import Union
 
 from _generated.exceptions import ApiArgumentError
 
-__all__ = ["DateLike", "format_rfc3339", "to_aware"]
+__all__ = ["IN_RANGE", "DateLike", "format_rfc3339", "to_aware"]
 
 DateLike = Union[datetime.datetime, datetime.date, str]
 """A ``datetime`` (aware, or naive in the caller's zone), a ``date`` or an ISO 8601 string."""
 
 UTC = datetime.timezone.utc
 _EXPECTED = "a datetime, a date or an ISO 8601 string such as '2026-11-01T00:00:00+00:00'"
+#: What a time whose instant has no UTC datetime (years 1 and 9999, offset) is told to be.
+IN_RANGE = "a time between years 1 and 9999"
 
 
 def to_aware(value: object, argument: str, naive: datetime.tzinfo = UTC) -> datetime.datetime:

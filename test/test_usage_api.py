@@ -198,6 +198,33 @@ def test_offset_with_seconds_is_sent_as_the_same_instant_in_utc(
     assert received.start_time == as_instant(odd) == NOV1
 
 
+def test_times_at_the_ends_of_the_range_are_sent_or_refused_before_sending(
+    fake_engine: FakeUsageEngine,
+) -> None:
+    # Sent with their own offset, these need no UTC form: the engine answers them.
+    far = datetime.max.replace(tzinfo=tz(-5 * 60))
+    early = datetime.min.replace(tzinfo=tz(60))
+    with fake_engine.api_client() as client:
+        api = UsageApi(client)
+        rows = api.get_token_usage_api_v2_usage_tokens_get(
+            start_time=early, end_time=far, group_by=["task"]
+        )
+        expected = fake_engine.expected(early, far, ["task"])
+        assert sorted(row.to_dict()["task_id"] for row in rows) == sorted(
+            row["task_id"] for row in expected
+        )
+        assert [row.to_dict() for row in rows] == expected  # the fake's own order
+        # An offset with seconds is sent as UTC, which has no year 0: refused by name.
+        fake_engine.clear()
+        early_lmt = datetime.min.replace(tzinfo=tz(53, 28))
+        with pytest.raises(ApiArgumentError, match=r"start_time=.*between years 1 and 9999"):
+            api.get_token_usage_api_v2_usage_tokens_get(start_time=early_lmt)
+        far_lmt = datetime.max.replace(tzinfo=tz(-1, -30))
+        with pytest.raises(ApiArgumentError, match=r"end_time=.*between years 1 and 9999"):
+            api.get_token_usage_api_v2_usage_tokens_get(end_time=far_lmt)
+    assert fake_engine.attempts == 0
+
+
 def test_omitted_times_are_not_sent_and_the_server_uses_the_current_utc_day(
     spec_server: EngineServer, spec_api: UsageApi
 ) -> None:

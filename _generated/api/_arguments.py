@@ -19,7 +19,7 @@ from pydantic import Field, StrictFloat, StrictInt, StrictStr, validate_call
 from pydantic import ValidationError as PydanticValidationError
 from typing_extensions import Annotated
 
-from _generated._datetimes import UTC, to_aware
+from _generated._datetimes import IN_RANGE, UTC, format_rfc3339, to_aware
 from _generated._pipeline import wait_seconds
 from _generated._textsafety import REDACTED
 from _generated.exceptions import ApiArgumentError
@@ -120,9 +120,16 @@ def _check(arguments: Mapping[str, Any]) -> CheckedArguments:
 
 def _datetime(name: str, value: Any) -> datetime.datetime:
     try:
-        return to_aware(value, name, UTC)
+        parsed = to_aware(value, name, UTC)
     except ApiArgumentError as exc:
         raise _Invalid(name, value, exc.message.partition(": expected ")[2]) from None
+    if parsed.year in (1, 9999):
+        # Sent as UTC when its offset has seconds (old zones' LMT), which may not exist then.
+        try:
+            format_rfc3339(parsed)
+        except OverflowError:
+            raise _Invalid(name, value, IN_RANGE) from None
+    return parsed
 
 
 def _group_by(value: Any) -> Optional[list[TokenUsageScope]]:

@@ -16,7 +16,7 @@ from typing import NamedTuple, Optional, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from _generated._constants import MAX_REPORT_WINDOWS
-from _generated._datetimes import DateLike, to_aware
+from _generated._datetimes import IN_RANGE, DateLike, to_aware
 from _generated.exceptions import ApiArgumentError
 from _generated.reports.columns import check_interval
 
@@ -91,9 +91,7 @@ def to_utc(value: DateLike, zone: tzinfo, argument: str) -> datetime:
     try:
         return parsed.astimezone(UTC)
     except OverflowError as exc:
-        raise ApiArgumentError.for_argument(
-            argument, value, "a time between years 1 and 9999"
-        ) from exc
+        raise ApiArgumentError.for_argument(argument, value, IN_RANGE) from exc
 
 
 def local_midnight(day: date, zone: tzinfo) -> datetime:

@@ -45,6 +45,9 @@ _NON_LLM_RULES: Final = frozenset({"RegexRule", "KeywordRule"})
 # Records per day of sample_records()'s defaults (2,000 over 30 days), kept by demo_records().
 _RECORDS_PER_DAY: Final = 67
 
+_MICROSECOND: Final = timedelta(microseconds=1)
+_DAY_US: Final = 86_400_000_000
+
 Clock = Callable[[], datetime]
 """A function returning the current time as an aware datetime."""
 
@@ -74,6 +77,11 @@ class UsageRecord:
             raise ValueError(
                 f"UsageRecord.timestamp must be a timezone-aware datetime, got {self.timestamp!r}"
             )
+        for name in ("task_id", "rule_type"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(
+                    f"UsageRecord.{name} must be a str, got {type(getattr(self, name)).__name__}"
+                )
         for name in ("inference", "eval_prompt", "eval_completion"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -160,11 +168,13 @@ def demo_records(now: Optional[datetime] = None, *, days: int = DEMO_DAYS) -> li
     past = sample_records(
         seed, start=midnight - timedelta(days=days), days=days, count=_RECORDS_PER_DAY * days
     )
-    # Today's share, squeezed into the part of the day that has passed (at least a second).
-    elapsed = max((moment - midnight).total_seconds(), 1.0) / 86400
+    # Today's share, squeezed into the part of the day that has passed: floored to whole
+    # microseconds, so every one is before ``now``.
+    elapsed = (moment - midnight) // _MICROSECOND
     today = [
         UsageRecord(
-            timestamp=midnight + (record.timestamp - midnight) * elapsed,
+            timestamp=midnight
+            + _MICROSECOND * ((record.timestamp - midnight) // _MICROSECOND * elapsed // _DAY_US),
             task_id=record.task_id,
             rule_type=record.rule_type,
             inference=record.inference,
@@ -198,8 +208,10 @@ def aggregate(
     sorted by (rule_type, task_id) here (the engine's own order is arbitrary); groups without
     records are absent. An empty ``group_by`` gives one total row (or none).
     """
-    lower = None if start is None else as_utc(start, "start")
-    upper = None if end is None else as_utc(end, "end")
+    # Compared as given (aware datetimes compare across offsets): converting a bound near
+    # datetime.min or max to UTC can overflow, and the engine answers such bounds.
+    lower = None if start is None else _aware(start, "start")
+    upper = None if end is None else _aware(end, "end")
     known = scopes()
     wanted = set()
     for scope in group_by:
@@ -257,10 +269,20 @@ def _row(
     }
 
 
+def _aware(value: datetime, name: str) -> datetime:
+    """``value`` with UTC as its zone if it is naive; ``name`` is for the error."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime, got {type(value).__name__}")
+    return value.replace(tzinfo=timezone.utc) if value.utcoffset() is None else value
+
+
 def as_utc(value: datetime, name: str) -> datetime:
     """``value`` as an aware UTC datetime (naive means UTC); ``name`` is for the error."""
     if not isinstance(value, datetime):
         raise TypeError(f"{name} must be a datetime, got {type(value).__name__}")
     if value.utcoffset() is None:
         return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{name} is out of range in UTC, got {value!r}") from None

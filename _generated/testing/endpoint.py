@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_ROLE",
+    "DEFAULT_SCOPE",
     "ENDPOINT_PATH",
     "READ_ROLES",
     "Answer",
@@ -60,16 +61,17 @@ _ENGINE_401: Final = {
     "unknown": "Unauthorized",
 }
 _SPEC_401: Final = "Not authenticated"
-# What the engine groups on when the request names nothing (the spec's default too).
-_DEFAULT_SCOPE: Final = "rule_type"
+#: What the engine groups on when the request names nothing (the spec's default too).
+DEFAULT_SCOPE: Final = "rule_type"
 
 
 @dataclass(frozen=True)
 class EndpointState:
-    """What the endpoint answers from: data, clock reading, keys and behaviour."""
+    """What the endpoint answers from: data, clock reading (spec mode only), keys and
+    behaviour."""
 
     records: Sequence[UsageRecord]
-    now: datetime
+    now: Optional[datetime]
     tokens: Mapping[str, str]
     spec_mode: bool
     order_salt: int
@@ -131,12 +133,12 @@ def answer(
     if outcome != "ok":
         return _refused(outcome, spec_mode=False)
     start, end = bounds
-    if state.spec_mode:
+    if state.spec_mode and state.now is not None:
         day = state.now.astimezone(timezone.utc)
         day = day.replace(hour=0, minute=0, second=0, microsecond=0)
         start = day if start is None else start
         end = day + timedelta(days=1) if end is None else end
-    rows = aggregate(state.records, start, end, group_by or [_DEFAULT_SCOPE])
+    rows = aggregate(state.records, start, end, group_by or [DEFAULT_SCOPE])
     return 200, [_JSON], json_body(engine_order(rows, state.order_salt))
 
 

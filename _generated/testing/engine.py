@@ -18,7 +18,13 @@ from _generated.testing.data import (
     engine_order,
     sample_records,
 )
-from _generated.testing.endpoint import DEFAULT_ROLE, ENDPOINT_PATH, READ_ROLES, EndpointState
+from _generated.testing.endpoint import (
+    DEFAULT_ROLE,
+    DEFAULT_SCOPE,
+    ENDPOINT_PATH,
+    READ_ROLES,
+    EndpointState,
+)
 from _generated.testing.faults import Fault, RecordedRequest, check_seconds
 from _generated.testing.server import POLL_INTERVAL, EngineHTTPServer
 
@@ -72,7 +78,7 @@ class FakeUsageEngine:
         latency: float = 0.0,
         now: Union[datetime, Clock, None] = None,
     ) -> None:
-        if not isinstance(port, int) or not 0 <= port <= 65535:
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an int in 0..65535, got {port!r}")
         if not isinstance(spec_mode, bool):
             raise TypeError(f"spec_mode must be a bool, got {spec_mode!r}")
@@ -88,11 +94,9 @@ class FakeUsageEngine:
         self.spec_mode = spec_mode
         # One engine process orders groups one way; a new instance is a new process.
         self._order_salt = random.Random(seed).getrandbits(64)
-        self.latency = check_seconds(latency, "latency")
+        self.latency = latency
         self._clock = _as_clock(now)
-        self._records: tuple[UsageRecord, ...] = tuple(
-            sample_records() if records is None else records
-        )
+        self._records = _check_records(sample_records() if records is None else records)
         self._bind_host = host
         self._bind_port = port
         self._lock = threading.Lock()
@@ -196,7 +200,16 @@ class FakeUsageEngine:
 
     @records.setter
     def records(self, records: Iterable[UsageRecord]) -> None:
-        self._records = tuple(records)
+        self._records = _check_records(records)
+
+    @property
+    def latency(self) -> float:
+        """Seconds every answer waits (faults included); assign a number >= 0 to change."""
+        return self._latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self._latency = check_seconds(seconds, "latency")
 
     def expected(
         self,
@@ -209,11 +222,14 @@ class FakeUsageEngine:
         ``None`` for a bound means what an omitted bound means in the engine's mode: no bound,
         or (spec mode) the current UTC day of its clock. See :func:`aggregate`.
         """
+        if isinstance(group_by, str):
+            raise TypeError(f"group_by must be a list of scopes such as ['task'], got {group_by!r}")
         if self.spec_mode and (start is None or end is None):
             day = self.now.replace(hour=0, minute=0, second=0, microsecond=0)
             start = day if start is None else start
             end = day + timedelta(days=1) if end is None else end
-        rows = aggregate(self._records, start, end, group_by)
+        # As the endpoint: a request naming no scope is grouped by the default one.
+        rows = aggregate(self._records, start, end, list(group_by) or [DEFAULT_SCOPE])
         return engine_order(rows, self._order_salt)
 
     # -- SDK helpers -------------------------------------------------------------------------
@@ -265,6 +281,13 @@ class FakeUsageEngine:
             raise TypeError(f"fault must be a Fault, got {type(fault).__name__}")
         if not isinstance(times, int) or isinstance(times, bool) or times < 1:
             raise ValueError(f"times must be an int >= 1, got {times!r}")
+        if path is not None and (
+            not isinstance(path, str) or not path.startswith("/") or "?" in path or "#" in path
+        ):
+            raise ValueError(
+                f"path must be a URL path such as {ENDPOINT_PATH!r} (no host or query), "
+                f"got {path!r}"
+            )
         with self._lock:
             self._faults.append(_QueuedFault(fault, times, path))
 
@@ -288,7 +311,8 @@ class FakeUsageEngine:
     def _endpoint_state(self) -> EndpointState:
         return EndpointState(
             records=self._records,
-            now=self.now,
+            # Only spec mode reads the clock (for omitted bounds): the engine has no use for it.
+            now=self.now if self.spec_mode else None,
             tokens=self._tokens,
             spec_mode=self.spec_mode,
             order_salt=self._order_salt,
@@ -326,6 +350,16 @@ def _check_tokens(tokens: Optional[Mapping[str, str]]) -> dict[str, str]:
         if not isinstance(role, str) or not role.strip():
             raise ValueError(f"tokens roles must be non-empty strings such as {DEFAULT_ROLE!r}")
         checked[key] = role.strip().upper()
+    return checked
+
+
+def _check_records(records: Iterable[UsageRecord]) -> tuple[UsageRecord, ...]:
+    if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
+        raise TypeError(f"records must be an iterable of UsageRecord, got {type(records).__name__}")
+    checked = tuple(records)
+    for record in checked:
+        if not isinstance(record, UsageRecord):
+            raise TypeError(f"records must hold UsageRecord objects, got a {type(record).__name__}")
     return checked
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import http
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Literal, Optional, Union
+from typing import Final, Literal, Optional, Union, get_args
 
 __all__ = ["REDACTED", "Fault", "FaultKind", "RecordedRequest", "check_seconds", "reason"]
 
@@ -66,6 +67,12 @@ class Fault:
     content_type: str = "application/json"
     seconds: float = 0.0
     chunk_size: int = 64
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise ValueError(
+                f"kind must be one of {', '.join(map(repr, _KINDS))}, got {self.kind!r}"
+            )
 
     @classmethod
     def status(
@@ -161,6 +168,9 @@ class Fault:
         return f"Fault({', '.join(parts)})"
 
 
+_KINDS: Final = get_args(FaultKind)
+
+
 def _check_status(code: object, name: str = "code") -> None:
     if not isinstance(code, int) or isinstance(code, bool) or not 200 <= code <= 599:
         raise ValueError(f"{name} must be an HTTP status int in 200..599, got {code!r}")
@@ -168,8 +178,8 @@ def _check_status(code: object, name: str = "code") -> None:
 
 def check_seconds(value: object, name: str) -> float:
     """``value`` as float seconds, or a ValueError naming ``name`` if it is not a number >= 0."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not value >= 0:
-        raise ValueError(f"{name} must be a number of seconds >= 0, got {value!r}")
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < math.inf:
+        raise ValueError(f"{name} must be a finite number >= 0 (seconds), got {value!r}")
     return float(value)
 
 

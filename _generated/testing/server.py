@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Final, Optional
-from urllib.parse import SplitResult, parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from _generated.testing.endpoint import Answer, answer, authenticate
 from _generated.testing.faults import REDACTED, RecordedRequest, reason
@@ -118,11 +118,13 @@ class _Handler(BaseHTTPRequestHandler):
         stopping = self.server.stopping
         if not self._discard_request_body():
             return
-        target = urlsplit(self.path)
-        query = parse_qsl(target.query, keep_blank_values=True)
+        sent_path, query_string = self._target()
+        # Routed on the decoded path, as Starlette does; recorded as sent.
+        path = unquote(sent_path)
+        query = parse_qsl(query_string, keep_blank_values=True)
         auth_header = self.headers.get("Authorization")
         authorized = authenticate(auth_header, engine.tokens) == "ok"
-        fault = engine._take_fault(target.path)
+        fault = engine._take_fault(path)
         headers: dict[str, str] = {}
         for name, value in self.headers.items():
             headers[name] = REDACTED if name.lower() == "authorization" else value
@@ -132,12 +134,12 @@ class _Handler(BaseHTTPRequestHandler):
         engine._record(
             RecordedRequest(
                 method=self.command,
-                path=target.path,
+                path=sent_path,
                 query=grouped,
                 headers=headers,
                 authorized=authorized,
                 time=time.monotonic(),
-                query_string=target.query,
+                query_string=query_string,
                 fault=fault.kind if fault else None,
                 client=(str(self.client_address[0]), int(self.client_address[1])),
             )
@@ -147,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if fault is None:
-            self._send(*self._normal(target))
+            self._send(*self._normal(path, query_string))
             return
         kind = fault.kind
         if kind == "drop":
@@ -155,31 +157,43 @@ class _Handler(BaseHTTPRequestHandler):
         elif kind == "hang":
             self._hang()
         elif kind in ("status", "body"):
-            ctype = [("Content-Type", fault.content_type)]
             payload = fault.payload if fault.payload is not None else b""
-            self._send(fault.code or 200, ctype + list(fault.headers), payload)
+            self._send(
+                fault.code or 200, [("Content-Type", fault.content_type), *fault.headers], payload
+            )
         elif kind == "delay":
             if stopping.wait(fault.seconds):
                 self.close_connection = True
                 return
-            self._send(*self._normal(target))
+            self._send(*self._normal(path, query_string))
         elif kind == "slow_body":
-            status, head, body = self._normal(target)
+            status, head, body = self._normal(path, query_string)
             self._send(status, head, body, chunk_size=fault.chunk_size, chunk_delay=fault.seconds)
         elif kind in ("truncate", "reset"):
-            status, head, body = self._normal(target)
+            status, head, body = self._normal(path, query_string)
             self._send(status, head, body, send_only=len(body) // 2)
             self.close_connection = True
             if kind == "reset":
                 self.server.mark_for_reset(self.connection)
 
-    def _normal(self, target: SplitResult) -> Answer:
+    def _target(self) -> tuple[str, str]:
+        """The request target's path and query, as sent (``self.path`` has a leading ``//``
+        made ``/`` by http.server, and the engine answers ``//`` with 404)."""
+        words = self.requestline.split()
+        target = words[1] if len(words) >= 2 else self.path
+        if "://" in target.partition("?")[0]:  # absolute form, as sent to a proxy
+            parts = urlsplit(target)
+            return parts.path or "/", parts.query
+        path, _, query = target.partition("?")
+        return path, query
+
+    def _normal(self, path: str, query_string: str) -> Answer:
         engine = self.server.engine
         return answer(
             engine._endpoint_state(),
             self.command,
-            target.path,
-            target.query,
+            path,
+            query_string,
             self.headers.get("Authorization"),
             self.headers.get("Host"),
         )
@@ -201,8 +215,10 @@ class _Handler(BaseHTTPRequestHandler):
         lines = [f"HTTP/1.1 {status} {reason(status)}"]
         lines.append(f"Server: {self.server_version}")
         lines.append(f"Date: {formatdate(usegmt=True)}")
-        lines.extend(f"{name}: {value}" for name, value in headers)
-        if not no_body:
+        # A header given twice (a fault's own Content-Type) is sent once, with the last value.
+        named = {name.lower(): (name, value) for name, value in headers}
+        lines.extend(f"{name}: {value}" for name, value in named.values())
+        if not no_body and "content-length" not in named:
             lines.append(f"Content-Length: {len(body)}")
         if self.close_connection:
             lines.append("Connection: close")
@@ -225,6 +241,10 @@ class _Handler(BaseHTTPRequestHandler):
             sock.sendall(view[offset : offset + step])
 
     def _discard_request_body(self) -> bool:
+        if self.headers.get("Transfer-Encoding"):
+            # A chunked body is not read: answer and close, so it is not taken for a request.
+            self.close_connection = True
+            return True
         length = self.headers.get("Content-Length")
         if not length:
             return True

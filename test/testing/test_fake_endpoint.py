@@ -101,6 +101,7 @@ def test_422_group_by_shape(spec_fake: FakeUsageEngine, http_pool: urllib3.PoolM
         ("/api/v2/usage/other", "GET", "good"),
         ("/", "GET", None),
         ("/api/v2//usage/tokens", "GET", "good"),  # a double slash: 404
+        ("/" + ENDPOINT_PATH, "GET", "good"),  # a leading one too (http.server drops it)
         (ENDPOINT_PATH, "POST", "good"),
         (ENDPOINT_PATH, "DELETE", None),
         (ENDPOINT_PATH, "GET", None),  # engine: 400 before auth; spec: 401 first
@@ -124,7 +125,7 @@ def test_routing_and_precedence_match_fastapi(
         assert fake[0] == (401 if fake_server.spec_mode else 400)
 
 
-@pytest.mark.parametrize("path", [ENDPOINT_PATH + "/", ENDPOINT_PATH + "//"])
+@pytest.mark.parametrize("path", [ENDPOINT_PATH + "/", ENDPOINT_PATH + "//", ENDPOINT_PATH + "%2F"])
 def test_a_trailing_slash_is_redirected_to_the_path_without_it(
     path: str, shared_pair: tuple[FakeUsageEngine, EngineServer], http_pool: urllib3.PoolManager
 ) -> None:
@@ -136,6 +137,44 @@ def test_a_trailing_slash_is_redirected_to_the_path_without_it(
         location = f"{server.host}{ENDPOINT_PATH}?group_by=task&start_time=2026-11-01"
         assert response.headers["Location"] == location
         assert response.headers["Content-Length"] == "0"
+
+
+def test_a_percent_encoded_path_is_routed_decoded_and_recorded_as_sent(
+    shared_pair: tuple[FakeUsageEngine, EngineServer], http_pool: urllib3.PoolManager
+) -> None:
+    fake_server, real_server = shared_pair
+    path = ENDPOINT_PATH.replace("tokens", "tok%65ns")
+    fake = fetch(http_pool, fake_server, RANGE, path=path)
+    assert fake[0] == 200 and fake[1]
+    assert_same_answer(fake, fetch(http_pool, real_server, RANGE, path=path))
+    assert fake_server.requests[-1].path == path
+
+
+def test_a_leading_double_slash_is_recorded_as_sent(
+    fake_engine: FakeUsageEngine, http_pool: urllib3.PoolManager
+) -> None:
+    for path in ("/" + ENDPOINT_PATH, "//evil" + ENDPOINT_PATH):
+        assert fetch(http_pool, fake_engine, RANGE, path=path)[0] == 404
+    assert [r.path for r in fake_engine.requests] == ["/" + ENDPOINT_PATH, "//evil" + ENDPOINT_PATH]
+    assert [r.query_string for r in fake_engine.requests] == [RANGE, RANGE]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "start_time=0001-01-01T00:00:00%2B01:00&end_time=2027-01-01",
+        "start_time=2026-01-01&end_time=9999-12-31T23:59:59-01:00",
+        "start_time=0001-01-01T00:30:00%2B01:00&end_time=9999-12-31T23:00:00-01:00",
+    ],
+)
+def test_bounds_at_the_ends_of_the_datetime_range_are_answered_like_fastapi(
+    query: str, shared_pair: tuple[FakeUsageEngine, EngineServer], http_pool: urllib3.PoolManager
+) -> None:
+    # In UTC these instants are before year 1 or after 9999: they cannot be converted.
+    fake_server, real_server = shared_pair
+    fake = fetch(http_pool, fake_server, query)
+    assert fake[0] == 200 and fake[1]
+    assert_same_answer(fake, fetch(http_pool, real_server, query))
 
 
 # -- ranges, defaults, rows --------------------------------------------------------------------
@@ -200,6 +239,22 @@ def test_dates_epoch_numbers_and_offsets_without_colon_are_accepted_like_fastapi
     assert_same_answer(fake, fetch(http_pool, real_server, query + "&group_by=task"))
     expected = fake_server.expected(NOV + timedelta(days=3), NOV + timedelta(days=5), ["task"])
     assert fake[:2] == (200, expected)
+
+
+def test_expected_without_a_scope_is_what_a_request_naming_none_gets(
+    sample_data: tuple[UsageRecord, ...], http_pool: urllib3.PoolManager
+) -> None:
+    def broken_clock() -> datetime:
+        raise RuntimeError("the engine-mode fake read its clock")
+
+    # Engine mode never reads the clock: a broken one does not break an answer.
+    with FakeUsageEngine(sample_data, now=broken_clock) as engine:
+        status, body, _ = fetch(http_pool, engine, RANGE)
+        day = (NOV + timedelta(days=1), NOV + timedelta(days=2))
+        assert (status, body) == (200, engine.expected(*day, group_by=[]))
+        assert body == engine.expected(*day) and {row["task_id"] for row in body} == {None}
+        with pytest.raises(TypeError, match="group_by must be a list of scopes"):
+            engine.expected(*day, group_by="task")
 
 
 def test_omitted_bounds_are_no_bound_in_engine_mode(

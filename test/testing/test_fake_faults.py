@@ -273,6 +273,53 @@ def test_fault_and_engine_argument_errors() -> None:
     assert repr(Fault.status(503, headers={"Retry-After": "2"})).startswith("Fault('status'")
 
 
+def test_fault_headers_replace_the_defaults_of_the_same_name(
+    fake_engine: FakeUsageEngine, http_pool: urllib3.PoolManager
+) -> None:
+    fake_engine.inject(Fault.status(502, headers={"content-type": "text/html"}, body="<p>x</p>"))
+    fake_engine.inject(Fault.body(b"[]", headers={"Content-Length": "1"}))
+    response = http_pool.request("GET", fake_engine.url(), preload_content=False)
+    assert response.headers.getlist("Content-Type") == ["text/html"]
+    assert response.read() == b"<p>x</p>"
+    response.release_conn()
+    # The length given is the one sent, even when it is not the body's.
+    response = http_pool.request("GET", fake_engine.url(), preload_content=False)
+    assert response.headers.getlist("Content-Length") == ["1"]
+    assert response.read() == b"["
+    response.release_conn()
+
+
+def test_more_argument_errors_name_the_argument() -> None:
+    for seconds in (float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="seconds must be a finite number"):
+            Fault.delay(seconds)
+        with pytest.raises(ValueError, match="chunk_delay"):
+            Fault.slow_body(seconds)
+        with pytest.raises(ValueError, match="latency"):
+            FakeUsageEngine(latency=seconds)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        Fault("bogus")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="port"):
+        FakeUsageEngine(port=True)
+    with pytest.raises(TypeError, match="records must be an iterable of UsageRecord"):
+        FakeUsageEngine(records=5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="records must hold UsageRecord objects, got a int"):
+        FakeUsageEngine(records=[1, 2])  # type: ignore[list-item]
+    engine = FakeUsageEngine(records=[])
+    with pytest.raises(TypeError, match="records must hold UsageRecord"):
+        engine.records = [object()]  # type: ignore[list-item]
+    for latency in ("0.1", -5, True):
+        with pytest.raises(ValueError, match="latency"):
+            engine.latency = latency  # type: ignore[assignment]
+    assert engine.records == () and engine.latency == 0.0
+    engine.latency = 1
+    assert engine.latency == 1.0
+    for path in ("http://127.0.0.1/api/v2/usage/tokens", "api/v2/usage/tokens", "/a?b=1", 123):
+        with pytest.raises(ValueError, match="path must be a URL path"):
+            engine.inject(Fault.drop(), path=path)  # type: ignore[arg-type]
+    assert engine.pending_faults == 0
+
+
 def test_engine_restarts_and_stop_is_idempotent() -> None:
     engine = FakeUsageEngine(records=[])
     with engine:
