@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
+from types import FrameType
 from typing import NoReturn, Optional
 
-from _generated.cli.codes import EXIT_INTERRUPTED, EXIT_OUTPUT, EXIT_USAGE, OutputError, UsageError
-from _generated.cli.messages import error_message, exit_code_for, fail
+from _generated.cli.codes import (
+    EXIT_INTERRUPTED,
+    EXIT_OUTPUT,
+    EXIT_USAGE,
+    OutputError,
+    Terminated,
+    UsageError,
+)
+from _generated.cli.messages import error_message, exit_code_for, fail, silence
+from _generated.cli.output import finish_stdout
 from _generated.cli.parser import build_parser
 
 __all__ = ["console_main", "main"]
@@ -27,7 +38,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors: return, don't exit
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        try:
+            finish_stdout()  # --help or --version into a closed pipe or a full disk
+        except OutputError as error:
+            fail(str(error), ())
+            return EXIT_OUTPUT
+        return code
+    except (OSError, ValueError) as exc:  # --help or --version could not be written at all
+        silence(sys.stdout)
+        reason = "broken pipe" if isinstance(exc, BrokenPipeError) else exc
+        fail(f"cannot write to stdout: {getattr(exc, 'strerror', None) or reason}", ())
+        return EXIT_OUTPUT
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -43,12 +65,15 @@ def _run(args: argparse.Namespace) -> int:
     verbose = bool(getattr(args, "verbose", False))
     started = time.monotonic()
     try:
-        if args.command == "cache":
-            return run_cache(args)
-        return run_tokens(args, secrets)
+        code = run_cache(args) if args.command == "cache" else run_tokens(args, secrets)
+        finish_stdout()
+        return code
     except KeyboardInterrupt:
         fail("interrupted", secrets)
         return EXIT_INTERRUPTED
+    except Terminated as exc:
+        fail(f"terminated by {exc.name}", secrets)
+        return 128 + exc.signum
     except UsageError as exc:
         fail(str(exc), secrets, verbose=verbose)
         return EXIT_USAGE
@@ -67,9 +92,15 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def console_main() -> NoReturn:
-    """The ``genai-usage`` console script: :func:`main`, then exit with its code."""
+    """The ``genai-usage`` console script: :func:`main`, then exit with its code.
+
+    SIGTERM and SIGHUP (``timeout``, systemd, a closed terminal) unwind the run as Ctrl-C
+    does, so no temporary file is left beside ``-o``; only this entry point, the process's
+    own, sets signal handlers (``main`` leaves them alone).
+    """
+    _terminate_on_signals()
     code = main()
-    if code == EXIT_INTERRUPTED:
+    if code >= EXIT_INTERRUPTED:
         # Requests still in flight would hold a normal exit until they time out.
         sys.stderr.flush()
         try:
@@ -78,3 +109,16 @@ def console_main() -> NoReturn:
             pass
         os._exit(code)
     sys.exit(code)
+
+
+def _terminate_on_signals() -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread
+
+    def terminate(signum: int, frame: Optional[FrameType]) -> None:
+        raise Terminated(signum, signal.Signals(signum).name)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)  # SIGHUP does not exist on Windows
+        if number is not None:
+            signal.signal(number, terminate)

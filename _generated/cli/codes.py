@@ -16,6 +16,7 @@ __all__ = [
     "EXIT_USAGE",
     "PROG",
     "OutputError",
+    "Terminated",
     "UsageError",
 ]
 
@@ -33,7 +34,7 @@ EXIT_INVALID_RESPONSE: Final = 5
 EXIT_THRESHOLD: Final = 6
 #: The output could not be written: stdout closed early (broken pipe), disk full, file too big.
 EXIT_OUTPUT: Final = 7
-#: Ctrl-C.
+#: Ctrl-C. A SIGTERM or SIGHUP to the console script gives 128 + its number (143, 129).
 EXIT_INTERRUPTED: Final = 130
 EXIT_CODES: Final = {
     EXIT_OK: "ok",
@@ -43,7 +44,7 @@ EXIT_CODES: Final = {
     EXIT_INVALID_RESPONSE: "invalid response",
     EXIT_THRESHOLD: "a --fail-above threshold was exceeded (the report was written)",
     EXIT_OUTPUT: "the output could not be written (broken pipe, disk full)",
-    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C; 143 for SIGTERM, 129 for SIGHUP)",
 }
 
 
@@ -53,3 +54,13 @@ class UsageError(Exception):
 
 class OutputError(Exception):
     """Writing the output failed part way (broken pipe, disk full): exit code 7."""
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP reached the console script: unwinds like Ctrl-C (so a partly
+    written ``-o`` file is removed), then exits with 128 + ``signum``."""
+
+    def __init__(self, signum: int, name: str) -> None:
+        super().__init__(name)
+        self.signum = signum
+        self.name = name

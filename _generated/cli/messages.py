@@ -7,6 +7,7 @@ replaced by ``[redacted]`` (whole occurrences only: a token is at least 8 charac
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sys
 import time
@@ -33,6 +34,8 @@ __all__ = [
     "fail",
     "redact",
     "request_logging",
+    "silence",
+    "write_stderr",
 ]
 
 #: Longest message line written (server details can be long validation dumps).
@@ -59,14 +62,37 @@ def one_line(message: str, secrets: Sequence[str]) -> str:
     return f"{PROG}: {text}\n"
 
 
+def write_stderr(text: str) -> None:
+    """Write ``text`` on stderr; a closed or broken stderr is ignored (the exit code still
+    says what happened)."""
+    stream = sys.stderr
+    if stream is None:  # started with stderr closed (2>&-)
+        return
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError):
+        silence(stream)
+
+
+def silence(stream: Any) -> None:
+    """Point ``stream``'s descriptor at /dev/null: Python flushes it again at exit, and a
+    closed pipe would add a traceback (and exit code 120) to what was already said."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def fail(message: str, secrets: Sequence[str], *, verbose: bool = False) -> None:
     """Write an error line on stderr (after the traceback with ``verbose``)."""
     if verbose:
         import traceback  # only for --verbose failures
 
-        sys.stderr.write(redact(traceback.format_exc(), secrets))
-    sys.stderr.write(one_line(f"error: {message}", secrets))
-    sys.stderr.flush()
+        write_stderr(redact(traceback.format_exc(), secrets))
+    write_stderr(one_line(f"error: {message}", secrets))
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -231,15 +257,17 @@ class Notes:
 
     def note(self, message: str) -> None:
         if not self._quiet:
-            sys.stderr.write(one_line(message, self._secrets))
+            write_stderr(one_line(message, self._secrets))
 
     def warn(self, message: str) -> None:
-        """A warning: shown even with ``--quiet`` (something may be wrong)."""
-        sys.stderr.write(one_line(f"warning: {message}", self._secrets))
+        """A warning (the cache is off, a token over plain http): not with ``--quiet``,
+        which leaves stderr to errors and threshold failures."""
+        if not self._quiet:
+            write_stderr(one_line(f"warning: {message}", self._secrets))
 
     def verbose(self, message: str) -> None:
         if self._verbose:
-            sys.stderr.write(one_line(message, self._secrets))
+            write_stderr(one_line(message, self._secrets))
 
 
 class Progress:
@@ -256,17 +284,23 @@ class Progress:
         if not self._enabled:
             return
         elapsed = time.monotonic() - self._started
-        self._stream.write(
+        self._shown = self._write(
             f"\r{PROG}: fetching {self._what}: {done}/{total} done, {elapsed:.1f}s elapsed"
         )
-        self._stream.flush()
-        self._shown = True
 
     def finish(self) -> None:
         if self._shown:
-            self._stream.write("\n")
-            self._stream.flush()
+            self._write("\n")
             self._shown = False
+
+    def _write(self, text: str) -> bool:
+        try:
+            self._stream.write(text)
+            self._stream.flush()
+        except (OSError, ValueError):
+            self._enabled = False  # a terminal gone away: the run goes on without progress
+            return False
+        return True
 
 
 def _isatty(stream: Any) -> bool:

@@ -9,18 +9,28 @@ replaced (the link stays a link); a device, FIFO, socket or open descriptor (``/
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import tempfile
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Final, Optional
+from typing import IO, TYPE_CHECKING, Any, Final, Optional
 
 from _generated.cli.codes import OutputError, UsageError
+from _generated.cli.messages import silence
 
 if TYPE_CHECKING:
     from _generated.reports.exports import OutputTarget
 
-__all__ = ["EXTENSIONS", "check_target", "resolve_format", "write_output"]
+__all__ = [
+    "EXTENSIONS",
+    "check_cache_dir",
+    "check_target",
+    "finish_stdout",
+    "resolve_format",
+    "write_output",
+    "write_stdout",
+]
 
 #: The format an ``--output`` file's extension means.
 EXTENSIONS: Final = {
@@ -52,6 +62,8 @@ def check_target(output: Optional[str], *, no_clobber: bool) -> Optional[str]:
     if output in (None, "-"):
         return None
     path = str(output)
+    if not path:
+        raise UsageError("argument --output: expected a file name (or - for stdout), got ''")
     if os.path.isdir(path):
         raise UsageError(f"argument --output: {path!r} is a directory")
     if no_clobber and os.path.lexists(path):
@@ -66,6 +78,17 @@ def check_target(output: Optional[str], *, no_clobber: bool) -> Optional[str]:
     if not os.access(directory, os.W_OK | os.X_OK):
         raise UsageError(f"argument --output: cannot write {path!r}: permission denied")
     return path
+
+
+def check_cache_dir(directory: Optional[str]) -> Optional[str]:
+    """``--cache-dir`` checked before any request: a directory, or a path to create."""
+    if directory is None:
+        return None
+    if not directory:
+        raise UsageError("argument --cache-dir: expected a directory, got ''")
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise UsageError(f"argument --cache-dir: {directory!r} is not a directory")
+    return directory
 
 
 def _target(path: str) -> OutputTarget:
@@ -83,35 +106,73 @@ def _check_in_place(path: str) -> None:
         raise UsageError(f"argument --output: cannot write {path!r}: permission denied")
 
 
-def write_output(chunks: Iterable[str], target: Optional[str], *, no_clobber: bool) -> None:
-    """Write ``chunks`` to ``target`` atomically, or to stdout when it is ``None``."""
+def write_output(
+    chunks: Iterable[str], target: Optional[str], *, no_clobber: bool, utf8: bool = True
+) -> None:
+    """Write ``chunks`` to ``target`` atomically, or to stdout when it is ``None``: as UTF-8
+    (files always; stdout with ``utf8``), else in stdout's encoding, escaping what it lacks."""
     if target is None:
-        _write_stdout(chunks)
+        write_stdout(chunks, utf8=utf8)
     else:
         _write_file(chunks, target, no_clobber=no_clobber)
 
 
-def _write_stdout(chunks: Iterable[str]) -> None:
+def write_stdout(chunks: Iterable[str], *, utf8: bool = False) -> None:
+    """Write ``chunks`` on stdout; :class:`OutputError` if not all of it could be."""
+    stream = _stdout()
     try:
-        for chunk in chunks:
-            sys.stdout.write(chunk)
-        sys.stdout.flush()
+        binary = _binary(stream)
+        if binary is None:  # not a descriptor (redirected in-process): its own write()
+            for chunk in chunks:
+                stream.write(chunk)
+            stream.flush()
+            return
+        encoding = "utf-8" if utf8 else (getattr(stream, "encoding", None) or "utf-8")
+        errors = "strict" if utf8 else "backslashreplace"
+        with binary:
+            for chunk in chunks:
+                binary.write(chunk.encode(encoding, errors))
     except BrokenPipeError as exc:
-        _silence_stdout()
+        silence(stream)
         raise OutputError("stdout was closed before the output was complete (broken pipe)") from exc
-    except OSError as exc:
-        _silence_stdout()
-        raise OutputError(f"cannot write to stdout: {exc.strerror or exc}") from exc
+    except (OSError, ValueError) as exc:
+        silence(stream)
+        raise OutputError(
+            f"cannot write to stdout: {getattr(exc, 'strerror', None) or exc}"
+        ) from exc
 
 
-def _silence_stdout() -> None:
-    # Python flushes stdout again at exit; a closed pipe would add a traceback to our one line.
+def finish_stdout() -> None:
+    """Flush what was printed on stdout (help, cache info); :class:`OutputError` if it fails."""
+    stream = sys.stdout
+    if stream is None:
+        return
     try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass
+        stream.flush()
+    except (OSError, ValueError) as exc:
+        silence(stream)
+        reason = "broken pipe" if isinstance(exc, BrokenPipeError) else exc
+        raise OutputError(
+            f"cannot write to stdout: {getattr(exc, 'strerror', None) or reason}"
+        ) from exc
+
+
+def _stdout() -> IO[str]:
+    if sys.stdout is None:  # started with stdout closed (>&-)
+        raise OutputError("stdout is closed: nothing could be written (give -o FILE)")
+    return sys.stdout
+
+
+def _binary(stream: Any) -> Optional[io.BufferedWriter]:
+    """A buffered binary writer on ``stream``'s descriptor, after flushing it; ``None`` when
+    it has none. Unbuffered stdout (``python -u``, ``PYTHONUNBUFFERED``) drops the rest of
+    a short write without an error; a ``BufferedWriter`` writes all of it or raises."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        return None
+    stream.flush()
+    return open(fd, "wb", closefd=False)  # closed by the caller's with
 
 
 def _write_file(chunks: Iterable[str], path: str, *, no_clobber: bool) -> None:

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Final, NoReturn
+from typing import TYPE_CHECKING, Final, NoReturn, Optional
 
+from _generated._textsafety import blank_out
 from _generated.cli.codes import EXIT_CODES, EXIT_USAGE, PROG
+from _generated.cli.messages import write_stderr
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 __all__ = ["ENV_HOST", "ENV_TOKENS", "FORMATS", "build_parser"]
 
@@ -16,10 +24,44 @@ ENV_TOKENS: Final = ("ARTHUR_API_KEY", "BEARER_TOKEN")
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one ``genai-usage:`` line on stderr (exit 2)."""
+    """An ``ArgumentParser`` whose errors are one ``genai-usage:`` line on stderr (exit 2),
+    with any token on the command line or in the environment replaced by ``[redacted]``."""
+
+    _arguments: Sequence[str] = ()
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Optional[Sequence[str]] = None, namespace: Optional[argparse.Namespace] = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self._arguments = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see {self.prog} --help)\n")
+        text = blank_out(message, _token_values(self._arguments, os.environ))
+        self.exit(EXIT_USAGE, f"{PROG}: error: {text} (see {self.prog} --help)\n")
+
+    def _print_message(self, message: str, file: Optional[SupportsWrite[str]] = None) -> None:
+        # argparse ignores a failed write: --help into a full disk would exit 0.
+        if not message:
+            return
+        if file is None or file is sys.stderr:
+            write_stderr(message)
+        else:
+            file.write(message)  # stdout: main() makes a failure exit code 7
+
+
+def _token_values(arguments: Sequence[str], environ: Mapping[str, str]) -> list[str]:
+    """What may be a token: the environment's, and the value of any flag that looks like
+    ``--token`` (``--tokn sekrit`` is unrecognised, and its value would be echoed)."""
+    values = [environ.get(name, "").strip() for name in ENV_TOKENS]
+    for index, argument in enumerate(arguments):
+        flag, equals, value = argument.partition("=")
+        if not flag.startswith("--") or "tok" not in flag.lower():
+            continue
+        if equals:
+            values.append(value.strip())
+        elif index + 1 < len(arguments):
+            values.append(arguments[index + 1].strip())
+    return values
 
 
 def _threshold(text: str) -> Decimal:
@@ -241,7 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     stored.add_argument("--cache-dir", metavar="DIR", help=_CACHE_DIR_HELP)
     talk = tokens.add_mutually_exclusive_group()
-    talk.add_argument("--quiet", "-q", action="store_true", help="no progress or notes on stderr")
+    talk.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="nothing on stderr but errors and threshold failures",
+    )
     talk.add_argument(
         "--verbose",
         "-v",

@@ -14,8 +14,15 @@ from typing import Any, Optional
 
 from _generated.api_client import ApiClient
 from _generated.cli.codes import EXIT_OK, EXIT_THRESHOLD, UsageError
-from _generated.cli.messages import Notes, Progress, one_line, redact_chunks, request_logging
-from _generated.cli.output import check_target, resolve_format, write_output
+from _generated.cli.messages import (
+    Notes,
+    Progress,
+    one_line,
+    redact_chunks,
+    request_logging,
+    write_stderr,
+)
+from _generated.cli.output import check_cache_dir, check_target, resolve_format, write_output
 from _generated.cli.server import Server, make_configuration, resolve_target
 from _generated.cli.thresholds import threshold_failures
 from _generated.cli.views import View, render, render_rows
@@ -123,8 +130,9 @@ def make_plan(args: argparse.Namespace, now: datetime) -> Plan:
     """Check the command line (before any request); :class:`UsageError` names the flag."""
 
     zone = _zone(args.tz)
-    since = parse_when(args.since, zone, now, "--since") if args.since else None
-    until = parse_when(args.until, zone, now, "--until") if args.until else None
+    # An empty value (a script's unset variable) is refused by parse_when, not skipped.
+    since = parse_when(args.since, zone, now, "--since") if args.since is not None else None
+    until = parse_when(args.until, zone, now, "--until") if args.until is not None else None
     if since is None:
         since = parse_when("today", zone, now)
     if until is None:
@@ -223,7 +231,7 @@ def run_tokens(args: argparse.Namespace, secrets: list[str]) -> int:
     )
     failures = threshold_failures(totals, plan.group_by, args)
     if failures:
-        sys.stderr.write(one_line("threshold exceeded: " + "; ".join(failures), secrets))
+        write_stderr(one_line("threshold exceeded: " + "; ".join(failures), secrets))
         return EXIT_THRESHOLD
     return EXIT_OK
 
@@ -233,10 +241,7 @@ def _cache(args: argparse.Namespace) -> Optional[UsageCache]:
     if args.no_cache or args.demo:
         return None
 
-    directory = args.cache_dir
-    if directory is not None and os.path.exists(directory) and not os.path.isdir(directory):
-        raise UsageError(f"argument --cache-dir: {directory!r} is not a directory")
-    return UsageCache(directory)
+    return UsageCache(check_cache_dir(args.cache_dir))
 
 
 class Fetcher:
@@ -263,7 +268,9 @@ class Fetcher:
 
         plan = self._plan
         several = len(split_windows(start, end, plan.interval, plan.zone)) > 1
-        enabled = self._notes.progress_allowed and several
+        # Rows streamed to the terminal the progress line is on would be written into it.
+        streamed_here = plan.target is None and _streamed(plan, self._args) and _isatty(sys.stdout)
+        enabled = self._notes.progress_allowed and several and not streamed_here
         return {
             "group_by": plan.group_by,
             "interval": plan.interval,
@@ -291,7 +298,7 @@ class Fetcher:
     def run(self) -> Totals:
         """Fetch, write the output, and return the totals the thresholds look at."""
         plan, args = self._plan, self._args
-        if plan.fmt in ("csv", "ndjson") and not args.compare and plan.prices is None:
+        if _streamed(plan, args):
             return self._stream()
         report = self.fetch(plan.since, plan.until)
         comparison = None
@@ -313,7 +320,7 @@ class Fetcher:
         try:
             chunks = render_rows(plan.fmt, stream, csv_raw=self._args.csv_raw)
             output = redact_chunks(chunks, self._notes.secrets)
-            write_output(output, plan.target, no_clobber=self._args.no_clobber)
+            write_output(output, plan.target, no_clobber=self._args.no_clobber, utf8=True)
         finally:
             arguments["progress"].finish()
         self._count(stream.metadata())
@@ -349,5 +356,13 @@ def _write(
         secrets=notes.secrets,
     )
     write_output(
-        redact_chunks(render(view), notes.secrets), plan.target, no_clobber=args.no_clobber
+        redact_chunks(render(view), notes.secrets),
+        plan.target,
+        no_clobber=args.no_clobber,
+        utf8=plan.fmt != "table",  # data formats are UTF-8 wherever they go
     )
+
+
+def _streamed(plan: Plan, args: argparse.Namespace) -> bool:
+    """Whether the output is written window by window (plain CSV and NDJSON)."""
+    return plan.fmt in ("csv", "ndjson") and not args.compare and plan.prices is None
