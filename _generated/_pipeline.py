@@ -94,11 +94,14 @@ class CallScope:
 
 
 class AttemptTimeout(NamedTuple):
-    """One attempt's bounds in seconds (``None``: unbounded); ``total`` caps the attempt."""
+    """One attempt's bounds in seconds (``None``: unbounded); ``total`` caps the attempt
+    once it has a connection, ``wait`` (what is left of the deadline) the attempt with the
+    wait for a free pooled connection."""
 
     connect: Optional[float]
     read: Optional[float]
     total: Optional[float]
+    wait: Optional[float] = None
 
 
 def timeout_parts(setting: Any) -> AttemptTimeout:
@@ -301,6 +304,7 @@ class Attempts:
             self.timeout.connect,
             self.timeout.read,
             remaining if total is None else min(total, remaining),
+            remaining,
         )
 
     def after_error(self, exc: ApiConnectionError) -> float:

@@ -95,8 +95,11 @@ class ResponseReader:
             ):
                 raise  # the generated client's own parse errors (status 0), as they are
             if ok:
+                error = _with_response(exc, response_data, raw)
+                if error is exc:
+                    raise  # already this response's error: its own cause (or none) kept
                 cause = exc.__cause__ if isinstance(exc, ResponseValidationError) else exc
-                raise _with_response(exc, response_data, raw) from cause or exc
+                raise error from cause or exc
             data = None  # the status is the error; an odd error body must not mask it
         if not ok:
             raise ApiException.from_response(http_resp=response_data, body=text, data=data)

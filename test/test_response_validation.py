@@ -359,6 +359,29 @@ def test_invalid_bodies_served_over_http_raise(
     assert exc.status == 200
     assert exc.headers is not None and exc.headers["Content-Type"] == "application/json"
     assert exc.body == text[: len(exc.body or "")]
+    assert_cause_chain_ends(exc)
+
+
+def assert_cause_chain_ends(exc: BaseException) -> None:
+    """Walking ``__cause__`` reaches the end (a loop would hang the usual root-cause walk)."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None:
+        assert all(current is not other for other in seen), "a __cause__ loop"
+        seen.append(current)
+        current = current.__cause__
+
+
+@pytest.mark.parametrize("content_type", ["text/html", "text/plain; charset=utf-8", ""])
+def test_a_sign_in_page_instead_of_json_is_an_error_whose_cause_is_not_itself(
+    served: tuple[FakeUsageEngine, UsageApi], content_type: str
+) -> None:
+    engine, api = served
+    engine.inject(Fault.body("<html>Sign in to the proxy</html>", content_type))
+    with pytest.raises(ResponseValidationError) as info:
+        api.get_token_usage_api_v2_usage_tokens_get()
+    assert info.value.status == 200 and info.value.__cause__ is not info.value
+    assert_cause_chain_ends(info.value)
 
 
 def test_large_bodies_over_http_parse_the_same_with_and_without_unknown_fields(

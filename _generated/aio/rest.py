@@ -122,6 +122,9 @@ class RESTClientObject:
         )
         self.pool_manager: Optional[aiohttp.ClientSession] = None
         self.closed = False
+        # One per call holding a connection, so aiohttp never queues one: its total timeout
+        # would count the wait for a free connection as the attempt's (made with the session).
+        self._slots: Optional[asyncio.Semaphore] = None
         # The session this object opened and the loop it belongs to: aiohttp cannot use it
         # from another loop, and fails there with bare RuntimeErrors.
         self._opened: Optional[tuple[aiohttp.ClientSession, asyncio.AbstractEventLoop]] = None
@@ -158,7 +161,16 @@ class RESTClientObject:
 
     async def close(self) -> None:
         """Close the session and its connections; the object cannot send afterwards."""
+        if self.pool_manager is not None and self._in_another_loop():
+            # aiohttp would leave its sockets open: say so, as a call from there would.
+            raise ApiValueError(
+                "this ApiClient's session was opened in another event loop: close it in "
+                "that loop (inside the asyncio.run that used it)"
+            )
         self.closed = True
+        if self._slots is not None:
+            for _ in range(max(self.maxsize, 1)):
+                self._slots.release()  # calls waiting for a connection wake up, and see closed
         if self.pool_manager is not None:
             await self.pool_manager.close()
 
@@ -184,6 +196,7 @@ class RESTClientObject:
         if self.pool_manager is None:
             self.pool_manager = self._create_pool_manager()
             self._opened = (self.pool_manager, asyncio.get_running_loop())
+            self._slots = asyncio.Semaphore(self.maxsize) if self.maxsize > 0 else None
         elif self._in_another_loop():
             raise ApiValueError(
                 "this ApiClient's session was opened in another event loop: create "
@@ -191,19 +204,64 @@ class RESTClientObject:
             )
         # Bytes and ints as http.client sends them for the sync client (aiohttp takes text).
         send_headers = {name: header_text(value) for name, value in (headers or {}).items()}
-        arguments: dict[str, Any] = {"timeout": _client_timeout(_request_timeout)}
-        if self.proxy:
-            arguments["proxy"] = self.proxy
-            self._proxy_credentials(url, send_headers, arguments)
-        if self.server_hostname:
-            arguments["server_hostname"] = self.server_hostname
-        if method not in ("GET", "HEAD"):
-            arguments["data"] = _body(send_headers, body, post_params or {})
         host = origin_label(url)
+        # A pool_manager swapped in (a test's) is the caller's to bound.
+        slots = (
+            self._slots
+            if self._opened is not None and self._opened[0] is self.pool_manager
+            else None
+        )
+        timeout = _request_timeout
+        if slots is not None:
+            if slots.locked():  # every connection is busy: wait, bounded only by a deadline
+                timeout = await self._wait_for_slot(slots, _request_timeout, host)
+            else:
+                await slots.acquire()  # at once
         try:
-            return RESTResponse(await self._follow(method, url, send_headers, arguments), host)
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
-            raise translate(exc, host) from exc
+            arguments: dict[str, Any] = {"timeout": _client_timeout(timeout)}
+            if self.proxy:
+                arguments["proxy"] = self.proxy
+                self._proxy_credentials(url, send_headers, arguments)
+            if self.server_hostname:
+                arguments["server_hostname"] = self.server_hostname
+            if method not in ("GET", "HEAD"):
+                arguments["data"] = _body(send_headers, body, post_params or {})
+            try:
+                response = await self._follow(method, url, send_headers, arguments)
+            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+                raise translate(exc, host) from exc
+        except BaseException as exc:
+            if slots is not None:
+                slots.release()
+            if self.closed and isinstance(exc, ApiConnectionError):
+                raise ApiValueError(
+                    "this ApiClient was closed while the call was in flight"
+                ) from exc
+            raise
+        if slots is not None:
+            _release_with(response, slots)
+        return RESTResponse(response, host)
+
+    async def _wait_for_slot(self, slots: asyncio.Semaphore, setting: Any, host: str) -> Any:
+        """Wait for a free connection; the attempt's timeout once one is free (a deadline's
+        share less the wait)."""
+        started = time.monotonic()
+        wait = setting.wait if isinstance(setting, AttemptTimeout) else None
+        try:
+            if wait is None:
+                await slots.acquire()
+            else:
+                await asyncio.wait_for(slots.acquire(), max(wait, 0.0))
+        except asyncio.TimeoutError:
+            raise ApiTimeoutError(
+                f"the call's deadline passed while waiting for a free connection to {host}; "
+                "raise the deadline or connection_pool_maxsize",
+                host=host,
+            ) from None
+        if self.closed:
+            slots.release()
+            raise ApiValueError("this ApiClient was closed while the call waited for a connection")
+        return _after_wait(setting, time.monotonic() - started)
 
     def _proxy_credentials(
         self, url: str, headers: dict[str, str], arguments: dict[str, Any]
@@ -261,6 +319,24 @@ class RESTClientObject:
         raise AssertionError("unreachable: the loop returns on its last turn")
 
 
+def _release_with(response: aiohttp.ClientResponse, slots: asyncio.Semaphore) -> None:
+    """Give the call's slot back when its connection goes back to the pool or is closed."""
+    connection = response.connection
+    if connection is None:  # the whole body is in already and the connection released
+        slots.release()
+    else:
+        connection.add_callback(slots.release)
+
+
+def _after_wait(setting: Any, waited: float) -> Any:
+    """The attempt's timeout once a connection is free: a deadline's share less the wait."""
+    if not isinstance(setting, AttemptTimeout) or setting.wait is None:
+        return setting
+    left = max(setting.wait - waited, 0.001)
+    total = left if setting.total is None else min(setting.total, left)
+    return AttemptTimeout(setting.connect, setting.read, total)
+
+
 def translate(exc: BaseException, host: str) -> ApiConnectionError:
     """``exc`` (aiohttp, socket, timeout) as the error the sync client raises for the same
     failure: its urllib3 equivalent goes through :mod:`_generated.rest`'s translation."""
@@ -290,8 +366,11 @@ async def _by_deadline(read: Any, deadline: float, host: str) -> bytes:
             raise asyncio.TimeoutError
         body: bytes = await asyncio.wait_for(read, left)
         return body
-    except asyncio.TimeoutError:
+    except asyncio.TimeoutError as exc:
         read.close()
+        if time.monotonic() < deadline:
+            # The attempt's own read timeout, before the deadline: said as the sync client does.
+            raise translate(exc, host) from exc
         raise ApiTimeoutError(
             f"the call's deadline passed while reading the response from {host}; "
             "raise the deadline or ask for less data",

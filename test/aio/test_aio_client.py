@@ -17,6 +17,7 @@ import pytest
 from _generated import aio
 from _generated.exceptions import (
     ApiConnectionError,
+    ApiTimeoutError,
     ApiValueError,
     ServiceException,
     UnauthorizedException,
@@ -584,3 +585,95 @@ def test_socket_options_are_applied_to_each_connection(
     monkeypatch.setattr(rest, "_socket_factory", recording)
     asyncio.run(scenario())
     assert applied == [1]
+
+
+# -- waiting for a pooled connection, closing, timeouts ----------------------------------------
+
+
+def test_a_number_as_the_timeout_does_not_count_the_wait_for_a_free_connection(
+    sample_data: Any,
+) -> None:
+    # 12 calls through 2 connections, 0.2 s each: the last waits 1 s, more than timeout=0.5.
+    with FakeUsageEngine(sample_data, latency=0.2) as engine:
+
+        async def scenario() -> list[Any]:
+            config = engine.configuration(connection_pool_maxsize=2, timeout=0.5, retries=0)
+            async with aio.ApiClient(config) as client:
+                api = aio.UsageApi(client)
+                return await asyncio.gather(*(fetch(api) for _ in range(12)))
+
+        assert len(asyncio.run(scenario())) == 12
+        assert engine.attempts == 12
+        assert len({request.client for request in engine.requests}) == 2
+
+
+def test_the_deadline_bounds_the_wait_for_a_free_connection(sample_data: Any) -> None:
+    with FakeUsageEngine(sample_data, latency=0.5) as engine:
+
+        async def scenario() -> list[Any]:
+            config = engine.configuration(connection_pool_maxsize=1, retries=0)
+            async with aio.ApiClient(config) as client:
+                api = aio.UsageApi(client)
+                calls = (
+                    api.get_token_usage_api_v2_usage_tokens_get(
+                        start_time=START, end_time=END, _deadline=0.3 if i else 5
+                    )
+                    for i in range(3)
+                )
+                return await asyncio.gather(*calls, return_exceptions=True)
+
+        first, *waiting = asyncio.run(scenario())
+        assert isinstance(first, list)
+        for error in waiting:
+            assert isinstance(error, ApiTimeoutError), error
+            assert "waiting for a free connection" in str(error)
+        assert engine.attempts == 1
+
+
+def test_closing_the_client_fails_the_calls_still_running_with_an_sdk_error(
+    sample_data: Any,
+) -> None:
+    with FakeUsageEngine(sample_data, latency=0.5) as engine:
+
+        async def scenario() -> list[Any]:
+            client = aio.ApiClient(engine.configuration(connection_pool_maxsize=1, retries=0))
+            api = aio.UsageApi(client)
+            calls = [asyncio.ensure_future(fetch(api)) for _ in range(3)]
+            while engine.attempts == 0:
+                await asyncio.sleep(0.01)
+            await client.close()
+            return await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 10)
+
+        results = asyncio.run(scenario())
+    # Never a CancelledError nobody asked for, nor a server blamed for it.
+    assert all(isinstance(result, ApiValueError) for result in results), results
+    assert all("closed while the call" in str(result) for result in results)
+
+
+def test_a_read_timeout_with_a_deadline_is_said_as_a_read_timeout(
+    fake_engine: FakeUsageEngine,
+) -> None:
+    fake_engine.inject(Fault.slow_body(1.0, chunk_size=8))
+
+    async def scenario() -> None:
+        async with aio.ApiClient(fake_engine.configuration(retries=0)) as client:
+            await aio.UsageApi(client).get_token_usage_api_v2_usage_tokens_get(
+                start_time=START, end_time=END, _request_timeout=(5, 0.2), _deadline=60
+            )
+
+    with pytest.raises(ApiTimeoutError) as raised:
+        asyncio.run(scenario())
+    assert "raise _request_timeout" in str(raised.value) and "deadline" not in str(raised.value)
+    assert raised.value.__cause__ is not None
+
+
+def test_closing_from_another_event_loop_says_so(fake_engine: FakeUsageEngine) -> None:
+    client = aio.ApiClient(fake_engine.configuration())
+    first = asyncio.new_event_loop()
+    try:
+        assert first.run_until_complete(fetch(aio.UsageApi(client)))
+        with pytest.raises(ApiValueError, match="opened in another event loop: close it"):
+            asyncio.run(client.close())
+    finally:
+        first.run_until_complete(client.close())
+        first.close()
