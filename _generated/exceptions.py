@@ -185,8 +185,12 @@ class ApiException(OpenApiException):
 
     ``status`` is the HTTP status (0 when no response arrived), ``reason`` its
     phrase, ``body`` the response text, ``data`` the parsed error model when the
-    API documents one (422), and ``headers`` the response headers.
+    API documents one (422), and ``headers`` the response headers. ``redirected_to``
+    is the origin a redirect led the request to, when not the one asked (a 401 from
+    there is expected: credentials are not sent to another origin).
     """
+
+    redirected_to: Optional[str] = None
 
     def __init__(
         self,
@@ -212,6 +216,10 @@ class ApiException(OpenApiException):
                 raw = http_resp.data
                 self.body = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
             self.headers = http_resp.headers
+            redirected = getattr(http_resp, "redirected_origin", None)
+            origin = redirected() if callable(redirected) else None
+            if origin:  # set only then: otherwise the attributes are the generated client's
+                self.redirected_to = origin
         super().__init__(self.status, self.reason)
 
     @classmethod

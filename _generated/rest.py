@@ -84,6 +84,16 @@ class ResponseHeaders:
     response: Any
     status: int
     reason: Optional[str]
+    _host: str
+
+    def redirected_origin(self) -> Optional[str]:
+        """The origin a redirect led to when it is not the one asked, else ``None``: the
+        credentials were not sent there."""
+        final = getattr(self.response, "url", None)
+        if not final:
+            return None
+        origin = origin_label(str(final))
+        return origin if self._host and origin != self._host else None
 
     @property
     def headers(self) -> Mapping[str, str]:

@@ -385,3 +385,46 @@ def test_errors_survive_pickling_and_deepcopy(
         assert str(again) == str(error) and repr(again) == repr(error)
         for name in ("status", "reason", "body", "detail", "host", "argument"):
             assert getattr(again, name, None) == getattr(error, name, None)
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_401_after_a_redirect_to_another_origin_names_that_origin(
+    fake_engine: FakeUsageEngine, status: int
+) -> None:
+    import asyncio
+    import pickle
+
+    from _generated import aio
+    from _generated.testing import FakeUsageEngine as Engine
+
+    with Engine() as elsewhere:
+        fake_engine.inject(Fault.status(status, headers={"Location": elsewhere.url()}), times=2)
+        client = fake_engine.api_client(retries=0)
+        with client, pytest.raises(UnauthorizedException) as sync_error:
+            UsageApi(client).get_token_usage_api_v2_usage_tokens_get()
+
+        async def call() -> None:
+            async with aio.ApiClient(fake_engine.configuration(retries=0)) as client:
+                await aio.UsageApi(client).get_token_usage_api_v2_usage_tokens_get()
+
+        with pytest.raises(UnauthorizedException) as async_error:
+            asyncio.run(call())
+        # The token was not sent there: the 401 is the redirect's doing, and says where.
+        assert not elsewhere.requests[0].authorized
+        there = elsewhere.host
+    for error in (sync_error.value, async_error.value):
+        assert error.redirected_to == there
+        assert pickle.loads(pickle.dumps(error)).redirected_to == there
+
+
+def test_an_error_without_a_redirect_elsewhere_has_no_redirect_attribute(
+    fake_engine: FakeUsageEngine,
+) -> None:
+    # A same-origin redirect (the trailing slash's 307) is not one: vars stay the generator's.
+    fake_engine.inject(Fault.status(307, headers={"Location": fake_engine.url()}))
+    fake_engine.inject(Fault.status(503))
+    client = fake_engine.api_client(retries=0)
+    with client, pytest.raises(ApiException) as caught:
+        UsageApi(client).get_token_usage_api_v2_usage_tokens_get()
+    assert caught.value.status == 503 and caught.value.redirected_to is None
+    assert "redirected_to" not in vars(caught.value)

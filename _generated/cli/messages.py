@@ -179,6 +179,13 @@ def error_message(exc: BaseException, code: int, *, host: str, has_token: bool) 
         asked = f"; the server asked to wait {_duration(wait)}" if wait else ""
         return f"{what}{asked} (nothing was written)"
     if code == EXIT_AUTH:
+        redirected = getattr(exc, "redirected_to", None)
+        if redirected:
+            return (
+                f"authentication failed ({what}) at {redirected}, where the server redirected "
+                f"the request: the token is never sent to another address; use --host "
+                f"{redirected} if that is the engine"
+            )
         if isinstance(exc, ForbiddenException):
             return f"permission denied ({what}): the token may not read token usage"
         hint = (

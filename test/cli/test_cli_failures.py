@@ -122,3 +122,16 @@ def test_the_advice_names_flags_not_sdk_settings(fake_engine: FakeUsageEngine) -
     assert result.returncode == 4
     assert_one_line_error(result, "--timeout")
     assert "_request_timeout" not in result.stderr
+
+
+def test_a_401_after_a_redirect_elsewhere_names_the_redirect_not_the_token(
+    fake_engine: FakeUsageEngine,
+) -> None:
+    # An http -> https proxy redirect is the usual case: the token is (rightly) not sent on.
+    with FakeUsageEngine() as elsewhere:
+        fake_engine.inject(Fault.status(301, headers={"Location": elsewhere.url()}), times=5)
+        result = run_cli("tokens", *RANGE, "--no-cache", env=engine_env(fake_engine))
+        there = elsewhere.host
+    assert result.returncode == 3
+    assert_one_line_error(result, f"at {there}, where the server redirected", f"--host {there}")
+    assert "check --token" not in result.stderr
