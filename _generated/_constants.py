@@ -30,6 +30,7 @@ __all__ = [
     "ERROR_DETAIL_MAX",
     "LOGGER_NAME",
     "MAX_REPORT_WINDOWS",
+    "MIN_TABLE_WIDTH",
     "RETRY_STATUSES",
     "USER_AGENT",
 ]
@@ -82,3 +83,5 @@ MAX_REPORT_WINDOWS: Final = 10_000
 CACHE_SETTLE: Final = 3600.0
 #: Environment variable naming the report cache's directory.
 CACHE_DIR_ENV: Final = "GENAI_USAGE_CACHE_DIR"
+#: The narrowest text table (``to_table(width=...)``, ``genai-usage --width``), in columns.
+MIN_TABLE_WIDTH: Final = 40

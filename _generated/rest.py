@@ -16,7 +16,7 @@ import time
 from collections.abc import Mapping
 from contextlib import ContextDecorator
 from types import TracebackType
-from typing import Any, Optional, Union
+from typing import Any, Final, Optional, Union
 from urllib.parse import urlsplit
 
 import urllib3
@@ -89,11 +89,10 @@ class ResponseHeaders:
     def redirected_origin(self) -> Optional[str]:
         """The origin a redirect led to when it is not the one asked, else ``None``: the
         credentials were not sent there."""
-        final = getattr(self.response, "url", None)
-        if not final:
+        final = str(getattr(self.response, "url", None) or "")
+        if "://" not in final or not self._host:  # urllib3 gives a path when not redirected
             return None
-        origin = origin_label(str(final))
-        return origin if self._host and origin != self._host else None
+        return None if _origin(final) == _origin(self._host) else origin_label(final)
 
     @property
     def headers(self) -> Mapping[str, str]:
@@ -111,6 +110,21 @@ class ResponseHeaders:
 
     def __repr__(self) -> str:
         return f"RESTResponse(status={self.status!r}, reason={self.reason!r})"
+
+
+def _origin(url: str) -> tuple[str, str, Optional[int]]:
+    """Scheme, host and port of ``url`` as compared for "the same origin" (default ports
+    filled in, case folded)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # not a number: compared as written
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme)
+
+
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 
 
 class RESTResponse(ResponseHeaders, io.IOBase):

@@ -428,3 +428,24 @@ def test_an_error_without_a_redirect_elsewhere_has_no_redirect_attribute(
         UsageApi(client).get_token_usage_api_v2_usage_tokens_get()
     assert caught.value.status == 503 and caught.value.redirected_to is None
     assert "redirected_to" not in vars(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("asked", "final", "redirected"),
+    [
+        ("http://example.com:80", "http://Example.COM/api", None),  # aiohttp drops :80
+        ("https://example.com", "https://example.com:443/api", None),
+        ("http://example.com", "/api/v2/usage/tokens?x=1", None),  # urllib3, no redirect
+        ("http://example.com", "https://example.com/api", "https://example.com"),
+        ("http://example.com", "http://example.com:8080/api", "http://example.com:8080"),
+    ],
+)
+def test_a_redirect_elsewhere_is_told_by_origin_not_by_spelling(
+    asked: str, final: str, redirected: Any
+) -> None:
+    from types import SimpleNamespace
+
+    from _generated.rest import RESTResponse
+
+    answer = SimpleNamespace(status=401, reason="Unauthorized", url=final, headers={})
+    assert RESTResponse(answer, asked).redirected_origin() == redirected  # type: ignore[arg-type]

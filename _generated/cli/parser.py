@@ -97,9 +97,11 @@ def _seconds(text: str) -> float:
 
 
 def _width(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 40:
+    from _generated._constants import MIN_TABLE_WIDTH  # stdlib only; loaded when parsing
+
+    if not text.strip().isdigit() or int(text) < MIN_TABLE_WIDTH:
         raise argparse.ArgumentTypeError(
-            f"expected a number of columns of at least 40, got {text!r}"
+            f"expected a number of columns of at least {MIN_TABLE_WIDTH}, got {text!r}"
         )
     return int(text)
 

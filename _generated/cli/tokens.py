@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Optional
 
+from _generated._constants import MIN_TABLE_WIDTH
 from _generated.api_client import ApiClient
 from _generated.cli.codes import EXIT_OK, EXIT_THRESHOLD, UsageError
 from _generated.cli.messages import (
@@ -84,7 +85,7 @@ def _width(args: argparse.Namespace, target: Optional[str]) -> int:
         return int(args.width)
     if target is not None or not _isatty(sys.stdout):
         return 80
-    return max(shutil.get_terminal_size(fallback=(80, 24)).columns, 40)
+    return max(shutil.get_terminal_size(fallback=(80, 24)).columns, MIN_TABLE_WIDTH)
 
 
 def _isatty(stream: Any) -> bool:

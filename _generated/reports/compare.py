@@ -27,7 +27,7 @@ from typing import Any, Optional, Union
 
 from _generated.exceptions import ApiArgumentError
 from _generated.reports.columns import MEASURES, Measure
-from _generated.reports.periods import Window, resolve_zone
+from _generated.reports.periods import Window, local_midnight, resolve_zone
 from _generated.reports.report import UsageReport
 from _generated.reports.rows import GroupKey
 
@@ -115,6 +115,11 @@ def _at(day: date, moment: datetime, zone: tzinfo) -> datetime:
     return local.astimezone(_UTC).astimezone(zone)
 
 
+def _starts_a_day(moment: datetime, zone: tzinfo) -> bool:
+    """Whether ``moment`` (local in ``zone``) is the first instant of its local day."""
+    return moment.astimezone(_UTC) == local_midnight(moment.date(), zone)
+
+
 def previous_period(start: datetime, end: datetime, tz: Union[str, tzinfo] = "UTC") -> Window:
     """The period of equal length just before ``[start, end)`` (aware datetimes), in ``tz``.
 
@@ -128,15 +133,21 @@ def previous_period(start: datetime, end: datetime, tz: Union[str, tzinfo] = "UT
     zone = resolve_zone(tz)
     first = start.astimezone(zone)
     last = end.astimezone(zone)
-    same_clock = first.time() == last.time()
+    # A day whose midnight is skipped (DST at 00:00) starts at 01:00: still a whole day.
+    whole_days = _starts_a_day(first, zone) and _starts_a_day(last, zone)
+    same_clock = whole_days or first.time() == last.time()
+
+    def at(day: date) -> datetime:
+        return local_midnight(day, zone).astimezone(zone) if whole_days else _at(day, first, zone)
+
     try:
         if same_clock and first.day == last.day and first.day <= _LAST_SAFE_DAY:
             months = (last.year - first.year) * 12 + last.month - first.month
             index = first.year * 12 + first.month - 1 - months
-            earlier = _at(date(index // 12, index % 12 + 1, first.day), first, zone)
+            earlier = at(date(index // 12, index % 12 + 1, first.day))
         elif same_clock:
             days = (last.date() - first.date()).days
-            earlier = _at(first.date() - timedelta(days=days), first, zone)
+            earlier = at(first.date() - timedelta(days=days))
         else:
             length = end.astimezone(_UTC) - start.astimezone(_UTC)
             earlier = (start.astimezone(_UTC) - length).astimezone(zone)

@@ -25,6 +25,7 @@ from datetime import date, datetime, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any, Final, Optional, Union
 
+from _generated.exceptions import ApiArgumentError
 from _generated.reports.columns import MEASURES
 from _generated.reports.periods import resolve_zone
 from _generated.reports.report import UsageReport
@@ -272,10 +273,10 @@ class Costs:
     @property
     def total(self) -> Decimal:
         """The overall cost."""
-        return sum(self.overall.values(), Decimal(0))
+        return _sum(self.overall.values())
 
     def group_total(self, key: GroupKey) -> Decimal:
-        return sum(self.by_group.get(key, {}).values(), Decimal(0))
+        return _sum(self.by_group.get(key, {}).values())
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: currency, exact costs as strings overall and per group."""
@@ -289,7 +290,7 @@ class Costs:
                     "rule_type": key.rule_type,
                     "task_id": key.task_id,
                     **_strings(values),
-                    "total": exact(sum(values.values(), Decimal(0))),
+                    "total": exact(_sum(values.values())),
                 }
                 for key, values in self.by_group.items()
             ],
@@ -298,7 +299,9 @@ class Costs:
 
 def exact(value: Decimal) -> str:
     """A cost written out in full (no exponent, no trailing zeros beyond the cents)."""
-    text = format(value.normalize(), "f")
+    with localcontext() as context:
+        context.prec = _PRECISION  # normalize() rounds to the context's digits
+        text = format(value.normalize(), "f")
     whole, _, fraction = text.partition(".")
     return f"{whole}.{fraction.ljust(SHOWN_PLACES, '0')}"
 
@@ -309,24 +312,37 @@ def show(value: Decimal, places: int = SHOWN_PLACES) -> str:
     return f"{rounded:,.{places}f}"
 
 
+def _sum(values: Iterable[Decimal]) -> Decimal:
+    """An exact sum (at :data:`_PRECISION` digits, not the context's 28)."""
+    with localcontext() as context:
+        context.prec = _PRECISION
+        return sum(values, Decimal(0))
+
+
 def _strings(values: Mapping[str, Decimal]) -> dict[str, str]:
     return {kind: exact(value) for kind, value in values.items()}
 
 
 def costs(report: UsageReport, prices: PriceList, kinds: Optional[Sequence[str]] = None) -> Costs:
     """Price every row of ``report`` at the prices in effect at its window's start."""
+    if kinds is not None and (isinstance(kinds, str) or any(k not in KINDS for k in kinds)):
+        raise ApiArgumentError.for_argument(
+            "kinds", kinds, f"a list of {', '.join(map(repr, KINDS))}"
+        )
     shown = tuple(kinds) if kinds is not None else (prices.kinds or KINDS)
     result = Costs(currency=prices.currency, kinds=shown)
     result.unpriced = tuple(kind for kind in KINDS if kind not in prices.kinds)
     zero = Decimal(0)
     result.overall = dict.fromkeys(shown, zero)
+    # Keyed by the UTC instant: the two 02:00 starts of a DST fall-back compare equal in
+    # their zone, and may have different prices.
     rates: dict[datetime, dict[str, Price]] = {}
     with localcontext() as context:
         context.prec = _PRECISION
         for row in report.rows:
-            start = row.window_start
+            start = row.window_start.astimezone(_UTC)
             if start not in rates:
-                rates[start] = prices.at(start)
+                rates[start] = prices.at(row.window_start)
             in_effect = rates[start]
             values = {
                 kind: in_effect[kind].cost(getattr(row.counts, kind)) if kind in in_effect else zero
@@ -342,7 +358,7 @@ def costs(report: UsageReport, prices: PriceList, kinds: Optional[Sequence[str]]
     order = sorted(
         result.by_group.items(),
         key=lambda item: (
-            -sum(item[1].values(), zero),
+            -_sum(item[1].values()),
             item[0].rule_type or "",
             item[0].task_id or "",
         ),

@@ -84,7 +84,7 @@ def fetch_usage(
     at once: requests in flight are abandoned, without delaying the interpreter's exit.
     """
     plan, windows, metadata = _prepare(
-        client_or_api, start, end, group_by, interval, tz, workers, cache, now
+        client_or_api, start, end, group_by, interval, tz, workers, cache, now, progress=progress
     )
     report = UsageReport((), **metadata, windows=windows, missing=windows)
     return report.fetch_missing(plan, progress)
@@ -111,7 +111,7 @@ def stream_usage(
     A window that fails after the client's retries raises its error there.
     """
     plan, windows, metadata = _prepare(
-        client_or_api, start, end, group_by, interval, tz, workers, cache, now
+        client_or_api, start, end, group_by, interval, tz, workers, cache, now, progress=progress
     )
     return UsageStream(plan, windows, metadata, progress)
 
@@ -127,6 +127,8 @@ def _prepare(
     cache: Optional[UsageCache],
     now: Optional[datetime],
     resolve: Callable[[Any], Any] = resolve_api,
+    *,
+    progress: Any = None,
 ) -> tuple[FetchPlan, list[Window], dict[str, Any]]:
     """Check every argument (before any request) and plan the fetch; ``resolve`` turns
     ``client_or_api`` into the API of the client kind the caller fetches with."""
@@ -139,6 +141,10 @@ def _prepare(
         raise ApiArgumentError.for_argument("cache", cache, "None or a UsageCache")
     if now is not None and (not isinstance(now, datetime) or now.utcoffset() is None):
         raise ApiArgumentError.for_argument("now", now, "None or an aware datetime")
+    if progress is not None and not callable(progress):
+        raise ApiArgumentError.for_argument(
+            "progress", progress, "None or a callable progress(done, total)"
+        )
     api = resolve(client_or_api)
     windows = split(start_utc, end_utc, checked_interval, zone)
     plan = FetchPlan(api, n_workers, cache=cache, now=now)

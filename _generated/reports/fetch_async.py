@@ -71,7 +71,17 @@ async def fetch_usage_async(
     flight.
     """
     plan, windows, metadata = _prepare(
-        client_or_api, start, end, group_by, interval, tz, workers, cache, now, _resolve
+        client_or_api,
+        start,
+        end,
+        group_by,
+        interval,
+        tz,
+        workers,
+        cache,
+        now,
+        _resolve,
+        progress=progress,
     )
     report = UsageReport((), **metadata, windows=windows, missing=windows)
     return await _fetch_missing(report, plan, progress)

@@ -9,7 +9,8 @@ from itertools import chain
 from typing import Any, Optional
 
 from _generated._constants import DEFAULT_REPORT_WORKERS as DEFAULT_WORKERS
-from _generated.exceptions import ApiException, ApiValueError
+from _generated._constants import MIN_TABLE_WIDTH
+from _generated.exceptions import ApiArgumentError, ApiException, ApiValueError
 from _generated.reports import exports, table
 from _generated.reports.aggregate import pivot_of, totals_of
 from _generated.reports.columns import Measure, check_measure, check_workers
@@ -257,6 +258,10 @@ class UsageReport:
         Thousands separators; a totals row; within each window (in order) the groups with
         the largest total come first.
         """
+        if not isinstance(width, int) or isinstance(width, bool) or width < MIN_TABLE_WIDTH:
+            raise ApiArgumentError.for_argument(
+                "width", width, f"an int of at least {MIN_TABLE_WIDTH} (columns)"
+            )
         return table.render_table(self, width)
 
     def to_pandas(self) -> Any:
