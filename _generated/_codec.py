@@ -76,10 +76,12 @@ class ApiCodec(ResponseReader):
     ) -> RequestSerialized:
         """Build ``(method, url, headers, body, post_params)`` for a request."""
         headers: dict[str, Any] = header_params if header_params is not None else {}
+        # Per-call headers win over the default ones, whatever the case of their names (the
+        # generated client lets the defaults win, so a per-call User-Agent was lost).
+        given = {name.lower() for name in headers}
         for name, value in self.default_headers.items():
-            # Per-call headers win over the default ones (the generated client lets the
-            # defaults win, so a per-call User-Agent was lost).
-            headers.setdefault(name, value)
+            if name.lower() not in given:
+                headers[name] = value
         if self.cookie:
             headers["Cookie"] = self.cookie
         if headers:

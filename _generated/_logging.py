@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import sys
 import threading
 from typing import Optional
@@ -16,10 +17,13 @@ __all__ = [
     "CALL_SECRETS",
     "RedactingFilter",
     "debug_stream_handler",
+    "detach_debug_stream_handler",
     "logger",
     "redact",
     "redacted_headers",
     "redacting_handler",
+    "release_file_handler",
+    "shared_file_handler",
 ]
 
 logger = logging.getLogger(LOGGER_NAME)
@@ -82,3 +86,42 @@ def debug_stream_handler(fmt: str) -> logging.Handler:
             finally:
                 _debug_handler.release()
         return _debug_handler
+
+
+def detach_debug_stream_handler(logger: logging.Logger) -> None:
+    """Take the shared stderr handler off ``logger``, whichever configuration attached it."""
+    with _debug_lock:
+        if _debug_handler is not None:
+            logger.removeHandler(_debug_handler)
+
+
+# The file handlers ``Configuration.logger_file`` attached, by file: (handler, users).
+_file_handlers: dict[str, tuple[logging.FileHandler, int]] = {}
+
+
+def shared_file_handler(path: str, fmt: str, target: logging.Logger) -> logging.FileHandler:
+    """The handler writing the SDK's records to ``path``, attached to ``target`` once however
+    many configurations (a deep copy too) name that file, so no line is written twice."""
+    key = os.path.abspath(path)
+    with _debug_lock:
+        handler, users = _file_handlers.get(key, (None, 0))
+        if handler is None:
+            handler = logging.FileHandler(path)
+            redacting_handler(handler, fmt)
+            target.addHandler(handler)
+        _file_handlers[key] = (handler, users + 1)
+        return handler
+
+
+def release_file_handler(handler: logging.FileHandler, target: logging.Logger) -> None:
+    """One configuration stops logging to ``handler``'s file; the last closes it."""
+    with _debug_lock:
+        for key, (shared, users) in list(_file_handlers.items()):
+            if shared is handler:
+                if users > 1:
+                    _file_handlers[key] = (shared, users - 1)
+                    return
+                del _file_handlers[key]
+                break
+        target.removeHandler(handler)
+        handler.close()

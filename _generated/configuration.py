@@ -12,7 +12,7 @@ import logging
 import platform
 import sys
 import threading
-from typing import Any, ClassVar, Literal, Optional, TypedDict, Union
+from typing import Any, ClassVar, Final, Literal, Optional, TypedDict, Union
 from urllib.parse import urlsplit
 
 from typing_extensions import NotRequired, Self
@@ -30,6 +30,7 @@ from _generated._version import __version__
 from _generated.exceptions import ApiValueError
 
 __all__ = [
+    "JSON_SCHEMA_VALIDATION_KEYWORDS",
     "APIKeyAuthSetting",
     "AuthSettings",
     "BasicAuthSetting",
@@ -37,16 +38,41 @@ __all__ = [
     "BearerFormatAuthSetting",
     "Configuration",
     "GenericAuthSetting",
+    "HTTPSignatureAuthSetting",
     "HostSetting",
     "HostSettingVariable",
+    "OAuth2AuthSetting",
     "ServerVariablesT",
     "TimeoutSetting",
 ]
+
+#: The JSON Schema validation keywords (the generated client's constant; nothing here uses it).
+JSON_SCHEMA_VALIDATION_KEYWORDS: Final[set[str]] = {
+    "multipleOf",
+    "maximum",
+    "exclusiveMaximum",
+    "minimum",
+    "exclusiveMinimum",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "maxItems",
+    "minItems",
+}
 
 ServerVariablesT = dict[str, str]
 
 GenericAuthSetting = TypedDict(
     "GenericAuthSetting", {"type": str, "in": str, "key": str, "value": str}
+)
+OAuth2AuthSetting = TypedDict(
+    "OAuth2AuthSetting",
+    {
+        "type": Literal["oauth2"],
+        "in": Literal["header"],
+        "key": Literal["Authorization"],
+        "value": str,
+    },
 )
 APIKeyAuthSetting = TypedDict(
     "APIKeyAuthSetting",
@@ -78,6 +104,15 @@ BearerAuthSetting = TypedDict(
         "in": Literal["header"],
         "key": Literal["Authorization"],
         "value": str,
+    },
+)
+HTTPSignatureAuthSetting = TypedDict(
+    "HTTPSignatureAuthSetting",
+    {
+        "type": Literal["http-signature"],
+        "in": Literal["header"],
+        "key": Literal["Authorization"],
+        "value": None,
     },
 )
 AuthSettings = TypedDict("AuthSettings", {"API Key": BearerAuthSetting}, total=False)
@@ -192,6 +227,7 @@ class Configuration:
             "urllib3_logger": logging.getLogger("urllib3"),
         }
         self._logger_format = "%(asctime)s %(levelname)s %(message)s"
+        self.logger_formatter = logging.Formatter(self._logger_format)
         self.logger_stream_handler: Optional[logging.Handler] = None
         self.logger_file_handler: Optional[logging.FileHandler] = None
         self._logger_file: Optional[str] = None
@@ -263,12 +299,17 @@ class Configuration:
         result = cls.__new__(cls)
         memo[id(self)] = result
         for key, value in self.__dict__.items():
-            if key in ("logger", "logger_file_handler", "logger_stream_handler"):
-                setattr(result, key, value)
+            if key == "logger_file_handler":
+                continue  # made anew below
+            if key in ("logger", "logger_stream_handler", "logger_formatter"):
+                setattr(result, key, value)  # process-wide loggers, the one shared handler
             elif key not in ("proxy_ssl_context", "trace_configs", "client_session_kwargs"):
                 setattr(result, key, copy.deepcopy(value, memo))
             else:
                 setattr(result, key, value)
+        # The copy takes its own share of the log file's handler: unsetting one keeps the other.
+        result.logger_file_handler = None
+        result.logger_file = self._logger_file
         return result
 
     # -- host -------------------------------------------------------------------------------
@@ -324,10 +365,11 @@ class Configuration:
         url = server["url"]
         for name, variable in server.get("variables", {}).items():
             used_value = variables.get(name, variable["default_value"])
-            if variable["enum_values"] and used_value not in variable["enum_values"]:
+            allowed = variable.get("enum_values")  # left out by the generator when there are none
+            if allowed and used_value not in allowed:
                 raise ValueError(
                     f"The variable `{name}` in the host URL has invalid value {used_value}. "
-                    f"Must be {variable['enum_values']}."
+                    f"Must be {allowed}."
                 )
             url = url.replace("{" + name + "}", used_value)
         return url
@@ -342,7 +384,9 @@ class Configuration:
             self.refresh_api_key_hook(self)
         key = self.api_key.get(identifier, self.api_key.get(alias) if alias is not None else None)
         if key:
-            prefix = self.api_key_prefix.get(identifier)
+            prefix = self.api_key_prefix.get(
+                identifier, self.api_key_prefix.get(alias) if alias is not None else None
+            )
             return f"{prefix} {key}" if prefix else key
         return None
 
@@ -375,19 +419,15 @@ class Configuration:
 
     @logger_file.setter
     def logger_file(self, value: Optional[str]) -> None:
-        from _generated._logging import redacting_handler
+        from _generated._logging import release_file_handler, shared_file_handler
 
         logger = self.logger["package_logger"]
         if self.logger_file_handler is not None:
-            logger.removeHandler(self.logger_file_handler)
-            self.logger_file_handler.close()
+            release_file_handler(self.logger_file_handler, logger)
             self.logger_file_handler = None
         self._logger_file = value
         if value:
-            handler = logging.FileHandler(value)
-            redacting_handler(handler, self._logger_format)
-            self.logger_file_handler = handler
-            logger.addHandler(handler)
+            self.logger_file_handler = shared_file_handler(value, self._logger_format, logger)
 
     @property
     def debug(self) -> bool:
@@ -396,7 +436,7 @@ class Configuration:
 
     @debug.setter
     def debug(self, value: bool) -> None:
-        from _generated._logging import debug_stream_handler
+        from _generated._logging import debug_stream_handler, detach_debug_stream_handler
 
         self._debug = bool(value)
         logger = self.logger["package_logger"]
@@ -406,9 +446,8 @@ class Configuration:
             logger.addHandler(self.logger_stream_handler)  # once: addHandler skips a repeat
         else:
             logger.setLevel(logging.WARNING)
-            if self.logger_stream_handler is not None:
-                logger.removeHandler(self.logger_stream_handler)
-                self.logger_stream_handler = None
+            detach_debug_stream_handler(logger)  # shared: whichever configuration attached it
+            self.logger_stream_handler = None
 
     @property
     def logger_format(self) -> str:
@@ -418,9 +457,10 @@ class Configuration:
     @logger_format.setter
     def logger_format(self, value: str) -> None:
         self._logger_format = value
+        self.logger_formatter = logging.Formatter(value)
         for handler in (self.logger_stream_handler, self.logger_file_handler):
             if handler is not None:
-                handler.setFormatter(logging.Formatter(value))
+                handler.setFormatter(self.logger_formatter)
 
     # -- reports ----------------------------------------------------------------------------
 

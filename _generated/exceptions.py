@@ -260,9 +260,10 @@ class ApiException(OpenApiException):
         self.args = tuple(
             blank_out(arg, secrets) if isinstance(arg, str) else arg for arg in self.args
         )
-        if echoes(raw_body, secrets):
-            # A chained parse error quotes the body it refused, and cannot be edited: a
-            # traceback or log.exception() would print the credential. ``detail`` says it all.
+        if echoes(raw_body, secrets) or _chain_quotes(self, secrets):
+            # A chained error (a parse error quoting the body, urllib3's quoting the URL with
+            # a query credential) cannot be edited: a traceback or log.exception() would
+            # print the credential. This error's own text says what failed.
             self.__cause__ = None
             self.__suppress_context__ = True
 
@@ -292,6 +293,19 @@ class ApiException(OpenApiException):
             copied = getattr(headers, "copy", None)
             state["headers"] = copied() if callable(copied) else dict(headers)
         return (_rebuild, (type(self), self.args), state)
+
+
+def _chain_quotes(error: BaseException, secrets: Sequence[str]) -> bool:
+    """Whether an error ``error`` was raised from mentions one of ``secrets``."""
+    cause = error.__cause__ or error.__context__
+    for _ in range(8):  # a short chain; bounded in case of a cycle
+        if cause is None:
+            return False
+        text = f"{cause} {cause.args!r}"
+        if any(secret in text for secret in secrets):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 class BadRequestException(ApiException):

@@ -43,6 +43,8 @@ from _generated.rest import RESTResponse
 if TYPE_CHECKING:
     from conftest import EngineServer
 
+    from _generated.testing import FakeUsageEngine
+
 PATH = "/api/v2/usage/tokens"
 RESPONSE_TYPES = {"200": "List[TokenUsageResponse]", "422": "HTTPValidationError"}
 
@@ -143,6 +145,20 @@ def test_per_call_headers_override_default_headers(engine_server: EngineServer) 
             _headers={"X-Team": "override"},
         )
     assert received.headers["x-team"] == "override"
+
+
+def test_a_per_call_header_replaces_a_default_one_whatever_the_case(
+    fake_engine: FakeUsageEngine,
+) -> None:
+    with fake_engine.api_client() as client:
+        client.set_default_header("X-Team", "default")
+        UsageApi(client).get_token_usage_api_v2_usage_tokens_get(
+            _headers={"x-team": "percall", "user-agent": "mine/1.0"}
+        )
+    (request,) = fake_engine.requests
+    sent = [(name.lower(), value) for name, value in request.headers.items()]
+    assert [value for name, value in sent if name == "x-team"] == ["percall"]
+    assert [value for name, value in sent if name == "user-agent"] == ["mine/1.0"]
 
 
 @pytest.mark.usefixtures("restore_default_client")

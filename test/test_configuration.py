@@ -363,6 +363,61 @@ def test_logger_file_receives_redacted_records(
     assert not any(isinstance(h, logging.FileHandler) for h in restore_sdk_logger.handlers)
 
 
+def test_a_deep_copy_shares_the_log_file_and_unsetting_it_there_keeps_the_original(
+    fake_engine: FakeUsageEngine, restore_sdk_logger: logging.Logger, tmp_path: Path
+) -> None:
+    log_file = tmp_path / "sdk.log"
+    original = fake_engine.configuration(debug=True)
+    original.logger_file = str(log_file)
+    copied = copy.deepcopy(original)
+    try:
+        assert copied.logger_file == str(log_file)
+        with ApiClient(original) as client:
+            UsageApi(client).get_token_usage_api_v2_usage_tokens_get(start_time=NOV1)
+        first = log_file.read_text()
+        assert first.count("-> HTTP 200") == 1  # one handler for the file: no line twice
+        copied.logger_file = None
+        with ApiClient(original) as client:
+            UsageApi(client).get_token_usage_api_v2_usage_tokens_get(start_time=NOV1)
+        assert log_file.read_text().count("-> HTTP 200") == 2  # the original still logs
+    finally:
+        original.logger_file = None
+        original.debug = False
+    assert not any(isinstance(h, logging.FileHandler) for h in restore_sdk_logger.handlers)
+
+
+def test_debug_off_on_any_configuration_removes_the_shared_handler(
+    restore_sdk_logger: logging.Logger,
+) -> None:
+    before = len(restore_sdk_logger.handlers)
+    Configuration(debug=True)
+    assert len(restore_sdk_logger.handlers) == before + 1
+    Configuration().debug = False
+    assert len(restore_sdk_logger.handlers) == before
+    assert restore_sdk_logger.level == logging.WARNING
+
+
+def test_host_settings_and_key_prefixes_as_generated() -> None:
+    from _generated import configuration as module
+
+    config = Configuration(api_key={"alias": "abc"}, api_key_prefix={"alias": "Token"})
+    assert config.get_api_key_with_prefix("id", alias="alias") == "Token abc"
+    servers: Any = [
+        {
+            "url": "https://{region}.example",
+            "description": "",
+            "variables": {"region": {"description": "", "default_value": "us"}},
+        }
+    ]
+    assert config.get_host_from_settings(0, servers=servers) == "https://us.example"
+    assert config.get_host_from_settings(0, {"region": "eu"}, servers) == "https://eu.example"
+    for name in ("OAuth2AuthSetting", "HTTPSignatureAuthSetting"):
+        assert name in module.__all__ and hasattr(module, name)
+    assert "maxLength" in module.JSON_SCHEMA_VALIDATION_KEYWORDS
+    config.logger_format = "%(message)s"
+    assert config.logger_formatter._fmt == "%(message)s"
+
+
 # -- transport settings that a caller can observe ---------------------------------------------
 
 

@@ -260,6 +260,25 @@ def test_request_auth_of_any_name_is_not_logged(
     assert all(TOKEN not in message for message in messages)
 
 
+def test_a_connection_error_chains_nothing_that_quotes_a_query_credential() -> None:
+    import socket
+    import traceback
+
+    from _generated import ApiClient, Configuration
+    from _generated.exceptions import ApiConnectionError
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    secret = f"query-{TOKEN}"
+    auth = {"in": "query", "key": "api_key", "value": secret, "type": "api_key"}
+    config = Configuration(host=f"http://127.0.0.1:{port}", retries=0)
+    with ApiClient(config) as client, pytest.raises(ApiConnectionError) as caught:
+        UsageApi(client).get_token_usage_api_v2_usage_tokens_get(_request_auth=auth)
+    shown = "".join(traceback.format_exception(caught.value))
+    assert "cannot connect to" in shown and secret not in shown
+
+
 # -- the redaction filter -------------------------------------------------------------------------
 
 

@@ -187,7 +187,11 @@ class UsageApi:
             _host_index=args.host_index,
         )
         with call_scope(args, preload):
-            return self.api_client.call_api(*params, _request_timeout=args.request_timeout)
+            try:
+                return self.api_client.call_api(*params, _request_timeout=args.request_timeout)
+            except ApiException as exc:
+                hide_sent_credentials(exc, args)
+                raise
 
     def _get_token_usage_api_v2_usage_tokens_get_serialize(
         self,
@@ -242,6 +246,14 @@ def call_scope(args: CheckedArguments, preload: bool) -> CallScope:
     )
     options = CallOptions(retries=args.retries, deadline=args.deadline, preload=preload)
     return CallScope(options, secrets)
+
+
+def hide_sent_credentials(exc: ApiException, args: CheckedArguments) -> None:
+    """Blank the credentials the call passed itself (``_headers``, ``_request_auth``) out of
+    an error ``call_api`` raised: a connection error chains urllib3's, which quotes the URL
+    with a query credential."""
+    if args.headers or args.request_auth:
+        exc.hide_credentials(sent_credentials(args.headers, args.request_auth))
 
 
 def deserialized(

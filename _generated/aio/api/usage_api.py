@@ -20,6 +20,7 @@ from _generated.api import usage_api as _sync
 from _generated.api._arguments import checked, unexpected_arguments
 from _generated.api.usage_api import DateTimeArg, GroupByArg
 from _generated.api_response import ApiResponse
+from _generated.exceptions import ApiException
 
 if TYPE_CHECKING:
     import datetime
@@ -144,7 +145,13 @@ class UsageApi:
             _host_index=args.host_index,
         )
         with _sync.call_scope(args, preload):
-            return await self.api_client.call_api(*params, _request_timeout=args.request_timeout)
+            try:
+                return await self.api_client.call_api(
+                    *params, _request_timeout=args.request_timeout
+                )
+            except ApiException as exc:
+                _sync.hide_sent_credentials(exc, args)
+                raise
 
     def _get_token_usage_api_v2_usage_tokens_get_serialize(
         self,
