@@ -104,6 +104,7 @@ class FakeUsageEngine:
         self._faults: list[_QueuedFault] = []
         self._server: Optional[EngineHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
+        self._entered = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -135,6 +136,7 @@ class FakeUsageEngine:
         thread.join(timeout=1.0)
 
     def __enter__(self) -> FakeUsageEngine:
+        self._entered += 1
         return self.start()
 
     def __exit__(
@@ -143,7 +145,10 @@ class FakeUsageEngine:
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> None:
-        self.stop()
+        # Nested ``with engine:`` blocks (a fixture's and a test's) stop it at the outer end.
+        self._entered = max(self._entered - 1, 0)
+        if self._entered == 0:
+            self.stop()
 
     @property
     def running(self) -> bool:

@@ -320,6 +320,19 @@ def test_more_argument_errors_name_the_argument() -> None:
     assert engine.pending_faults == 0
 
 
+def test_nested_with_blocks_stop_the_engine_at_the_outer_end() -> None:
+    engine = FakeUsageEngine(records=[])
+    with engine:
+        with engine:
+            host = engine.host
+        assert engine.running and engine.host == host
+    assert not engine.running
+    engine.start()
+    with engine:
+        pass
+    assert not engine.running  # a with block after start() ends it, as before
+
+
 def test_engine_restarts_and_stop_is_idempotent() -> None:
     engine = FakeUsageEngine(records=[])
     with engine:
