@@ -260,7 +260,11 @@ class ApiException(OpenApiException):
         self.args = tuple(
             blank_out(arg, secrets) if isinstance(arg, str) else arg for arg in self.args
         )
-        if echoes(raw_body, secrets) or _chain_quotes(self, secrets):
+        # No response (status 0): a transport error, whose text (urllib3's quotes the URL) is
+        # cheap; a parse error's text is not (pydantic reprs the whole body), and the body
+        # itself tells whether it holds a credential.
+        quoted = _chain_quotes(self, secrets) if not self.status else echoes(raw_body, secrets)
+        if quoted:
             # A chained error (a parse error quoting the body, urllib3's quoting the URL with
             # a query credential) cannot be edited: a traceback or log.exception() would
             # print the credential. This error's own text says what failed.
@@ -301,8 +305,8 @@ def _chain_quotes(error: BaseException, secrets: Sequence[str]) -> bool:
     for _ in range(8):  # a short chain; bounded in case of a cycle
         if cause is None:
             return False
-        text = f"{cause} {cause.args!r}"
-        if any(secret in text for secret in secrets):
+        # Parse errors (ValueErrors: pydantic's reprs the whole body) are the body's case.
+        if not isinstance(cause, ValueError) and any(s in str(cause) for s in secrets):
             return True
         cause = cause.__cause__ or cause.__context__
     return False
