@@ -116,15 +116,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         engine = self.server.engine
         stopping = self.server.stopping
-        if not self._discard_request_body():
-            return
+        refused = self._discard_request_body()
         sent_path, query_string = self._target()
         # Routed on the decoded path, as Starlette does; recorded as sent.
         path = unquote(sent_path)
         query = parse_qsl(query_string, keep_blank_values=True)
         auth_header = self.headers.get("Authorization")
         authorized = authenticate(auth_header, engine.tokens) == "ok"
-        fault = engine._take_fault(path)
+        fault = engine._take_fault(path) if refused is None else None
         headers: dict[str, str] = {}
         for name, value in self.headers.items():
             headers[name] = REDACTED if name.lower() == "authorization" else value
@@ -144,6 +143,10 @@ class _Handler(BaseHTTPRequestHandler):
                 client=(str(self.client_address[0]), int(self.client_address[1])),
             )
         )
+        if refused is not None:  # recorded like any request, then answered as http.server does
+            self.send_error(refused)
+            self.close_connection = True
+            return
         latency = engine.latency
         if latency > 0 and stopping.wait(latency):
             self.close_connection = True
@@ -240,24 +243,24 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             sock.sendall(view[offset : offset + step])
 
-    def _discard_request_body(self) -> bool:
+    def _discard_request_body(self) -> Optional[int]:
+        """Read and drop the request's body; the status to answer instead when it is not
+        read (too large, or a bad length)."""
         if self.headers.get("Transfer-Encoding"):
             # A chunked body is not read: answer and close, so it is not taken for a request.
             self.close_connection = True
-            return True
+            return None
         length = self.headers.get("Content-Length")
         if not length:
-            return True
+            return None
         try:
             size = int(length)
         except ValueError:
             size = -1
         if not 0 <= size <= _MAX_REQUEST_BODY:
-            self.send_error(413 if size > 0 else 400)
-            self.close_connection = True
-            return False
+            return 413 if size > 0 else 400
         self.rfile.read(size)
-        return True
+        return None
 
     def _hang(self) -> None:
         # Hold the connection until the engine stops or the client closes its end.

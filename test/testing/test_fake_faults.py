@@ -320,6 +320,23 @@ def test_more_argument_errors_name_the_argument() -> None:
     assert engine.pending_faults == 0
 
 
+def test_a_request_with_a_body_too_large_is_recorded_and_refused(
+    fake_engine: FakeUsageEngine,
+) -> None:
+    import socket
+
+    fake_engine.inject(Fault.status(503))
+    with socket.create_connection(("127.0.0.1", fake_engine.port), timeout=5) as sock:
+        sock.sendall(
+            b"GET /api/v2/usage/tokens HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n"
+        )
+        answer = sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    (request,) = fake_engine.requests
+    assert request.path == "/api/v2/usage/tokens" and request.fault is None
+    assert fake_engine.pending_faults == 1  # the refused request took no fault
+
+
 def test_nested_with_blocks_stop_the_engine_at_the_outer_end() -> None:
     engine = FakeUsageEngine(records=[])
     with engine:
