@@ -292,6 +292,7 @@ class RESTClientObject:
         # urllib3's redirect handling: at most DEFAULT_REDIRECTS, credentials dropped when the
         # origin changes, 303 turns into GET, the last redirect returned once they run out.
         assert self.pool_manager is not None
+        started = time.monotonic()  # hops share the attempt's total: one bound for the chain
         for left in range(DEFAULT_REDIRECTS, -1, -1):
             # encoded=True: the URL goes out byte for byte as param_serialize built it.
             response = await self.pool_manager.request(
@@ -316,7 +317,20 @@ class RESTClientObject:
                 method = "GET"
                 arguments.pop("data", None)
             url = target
+            arguments["timeout"] = _less(arguments["timeout"], time.monotonic() - started)
         raise AssertionError("unreachable: the loop returns on its last turn")
+
+
+def _less(timeout: aiohttp.ClientTimeout, spent: float) -> aiohttp.ClientTimeout:
+    """``timeout`` for the next redirect hop: its total less what the hops so far took."""
+    if timeout.total is None:
+        return timeout
+    left = timeout.total - spent
+    if left <= 0:
+        raise asyncio.TimeoutError  # translated as the attempt's timeout, as aiohttp's would be
+    return aiohttp.ClientTimeout(
+        total=left, sock_connect=timeout.sock_connect, sock_read=timeout.sock_read
+    )
 
 
 def _release_with(response: aiohttp.ClientResponse, slots: asyncio.Semaphore) -> None:

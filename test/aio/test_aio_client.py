@@ -677,3 +677,23 @@ def test_closing_from_another_event_loop_says_so(fake_engine: FakeUsageEngine) -
     finally:
         first.run_until_complete(client.close())
         first.close()
+
+
+@pytest.mark.parametrize("bound", [{"_deadline": 1.0}, {"_request_timeout": 1.0}])
+def test_a_chain_of_slow_redirects_shares_one_bound(
+    sample_data: Any, bound: dict[str, float]
+) -> None:
+    # Four answers of 0.4 s each (three redirects, then the rows): 1.6 s against 1 s.
+    import time
+
+    with FakeUsageEngine(sample_data, latency=0.4) as engine:
+        engine.inject(Fault.status(307, headers={"Location": engine.url()}), times=3)
+
+        async def scenario() -> None:
+            async with aio.ApiClient(engine.configuration(retries=0)) as client:
+                await fetch(aio.UsageApi(client), **bound)
+
+        started = time.monotonic()
+        with pytest.raises(ApiTimeoutError):
+            asyncio.run(scenario())
+        assert time.monotonic() - started < 1.4
