@@ -25,8 +25,8 @@ from _generated.cli.codes import (
     Terminated,
     UsageError,
 )
-from _generated.cli.messages import error_message, exit_code_for, fail, silence
-from _generated.cli.output import finish_stdout
+from _generated.cli.messages import error_message, exit_code_for, fail
+from _generated.cli.output import finish_stdout, stdout_failed
 from _generated.cli.parser import build_parser
 
 __all__ = ["console_main", "main"]
@@ -46,9 +46,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return EXIT_OUTPUT
         return code
     except (OSError, ValueError) as exc:  # --help or --version could not be written at all
-        silence(sys.stdout)
-        reason = "broken pipe" if isinstance(exc, BrokenPipeError) else exc
-        fail(f"cannot write to stdout: {getattr(exc, 'strerror', None) or reason}", ())
+        fail(str(stdout_failed(exc)), ())
         return EXIT_OUTPUT
     if args.command is None:
         parser.print_help(sys.stderr)

@@ -28,6 +28,7 @@ __all__ = [
     "check_target",
     "finish_stdout",
     "resolve_format",
+    "stdout_failed",
     "write_output",
     "write_stdout",
 ]
@@ -136,10 +137,7 @@ def write_stdout(chunks: Iterable[str], *, utf8: bool = False) -> None:
         silence(stream)
         raise OutputError("stdout was closed before the output was complete (broken pipe)") from exc
     except (OSError, ValueError) as exc:
-        silence(stream)
-        raise OutputError(
-            f"cannot write to stdout: {getattr(exc, 'strerror', None) or exc}"
-        ) from exc
+        raise stdout_failed(exc) from exc
 
 
 def finish_stdout() -> None:
@@ -150,11 +148,15 @@ def finish_stdout() -> None:
     try:
         stream.flush()
     except (OSError, ValueError) as exc:
-        silence(stream)
-        reason = "broken pipe" if isinstance(exc, BrokenPipeError) else exc
-        raise OutputError(
-            f"cannot write to stdout: {getattr(exc, 'strerror', None) or reason}"
-        ) from exc
+        raise stdout_failed(exc) from exc
+
+
+def stdout_failed(exc: BaseException) -> OutputError:
+    """The error for a write to stdout that failed with ``exc``, stdout silenced so the
+    interpreter's flush at exit adds nothing to it."""
+    silence(sys.stdout)
+    reason = "broken pipe" if isinstance(exc, BrokenPipeError) else exc
+    return OutputError(f"cannot write to stdout: {getattr(exc, 'strerror', None) or reason}")
 
 
 def _stdout() -> IO[str]:
